@@ -1,0 +1,73 @@
+"""Blind double annotation: drawing the sample, and Cohen's kappa per label between two passes."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import numpy as np
+
+from clf.labels import LABELS, to_matrix
+
+MIN_POSITIVES_FOR_MACRO = 5
+
+
+def draw_sample(units_by_policy: dict[str, list[str]], whole: str, fraction: float, seed: int = 0) -> list[str]:
+    """Ids for the second pass: every unit of `whole`, plus `fraction` of each other policy.
+
+    The draw within a policy is systematic over document order from a random offset, so
+    every part of each policy (headings, lists, contact blocks) is represented.
+    """
+    rng = random.Random(seed)
+    chosen = list(units_by_policy[whole])
+    for policy, ids in units_by_policy.items():
+        if policy == whole:
+            continue
+        step = 1 / fraction
+        offset = rng.random() * step
+        picks = sorted({int(offset + k * step) for k in range(int(len(ids) * fraction + 0.999))})
+        chosen += [ids[i] for i in picks if i < len(ids)]
+    rng.shuffle(chosen)
+    return chosen
+
+
+def kappa_table(first: dict[str, list[str]], second: dict[str, list[str]], n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """Per-label Cohen's kappa (with bootstrap 95% CI) over the units both passes labelled."""
+    from sklearn.metrics import cohen_kappa_score
+
+    ids = sorted(set(first) & set(second))
+    a, b = to_matrix(first[i] for i in ids), to_matrix(second[i] for i in ids)
+    rng = np.random.default_rng(seed)
+    boots = [rng.integers(0, len(ids), len(ids)) for _ in range(n_boot)]
+    rows = []
+    for j, label in enumerate(LABELS):
+        x, y = a[:, j], b[:, j]
+        kappa = _kappa(cohen_kappa_score, x, y)
+        samples = [k for k in (_kappa(cohen_kappa_score, x[s], y[s]) for s in boots) if k is not None]
+        rows.append(
+            {
+                "label": label,
+                "positives_first": int(x.sum()),
+                "positives_second": int(y.sum()),
+                "observed_agreement": float((x == y).mean()),
+                "kappa": kappa,
+                "ci_low": float(np.percentile(samples, 2.5)) if samples else None,
+                "ci_high": float(np.percentile(samples, 97.5)) if samples else None,
+            }
+        )
+    counted = [r["kappa"] for r in rows if r["kappa"] is not None and max(r["positives_first"], r["positives_second"]) >= MIN_POSITIVES_FOR_MACRO]
+    exact = sum(first[i] == second[i] or set(first[i]) == set(second[i]) for i in ids)
+    return {
+        "units": len(ids),
+        "exact_match": exact / len(ids) if ids else 0.0,
+        "macro_kappa": float(np.mean(counted)) if counted else None,
+        "labels": rows,
+    }
+
+
+def _kappa(score, x: np.ndarray, y: np.ndarray) -> float | None:
+    """Kappa is undefined when both passes are constant and equal; report None then."""
+    if len(set(x.tolist()) | set(y.tolist())) < 2:
+        return None
+    value = score(x, y)
+    return None if np.isnan(value) else float(value)

@@ -1,0 +1,85 @@
+"""Tools that help a person annotate: reading sheets out, typed label sheets in.
+
+A label sheet is a TSV a person types while reading: `id<TAB>codes[<TAB>flag<TAB>note]`,
+codes being the short label codes of `clf.labels.CODES` joined by commas
+(`plumstack-0042<TAB>FP,UC`). `apply_sheet` copies those decisions into the gold
+file; it never invents a label and refuses to overwrite a different existing one
+unless asked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from clf.errors import DataError
+from clf.jsonl import read_jsonl, write_jsonl
+from clf.labels import CODES, label_problems
+
+
+def parse_sheet(path: str | Path) -> dict[str, dict]:
+    """Decisions by unit id; malformed lines raise DataError at their line."""
+    path = Path(path)
+    decisions: dict[str, dict] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = line.split("\t")
+        if len(cells) < 2:
+            raise DataError("expected 'id<TAB>codes[<TAB>flag<TAB>note]'", path, number)
+        unit_id, codes = cells[0].strip(), [c.strip() for c in cells[1].split(",") if c.strip()]
+        unknown = [c for c in codes if c not in CODES]
+        if unknown:
+            raise DataError(f"unknown code(s) {unknown}; known: {', '.join(CODES)}", path, number)
+        labels = [CODES[c] for c in codes]
+        problems = label_problems(labels)
+        if problems:
+            raise DataError(f"{unit_id}: {problems[0]}", path, number)
+        decision = {"labels": labels}
+        if len(cells) > 2 and cells[2].strip().lower() in {"flag", "1", "true", "yes"}:
+            decision["flag"] = True
+        if len(cells) > 3 and cells[3].strip():
+            decision["note"] = cells[3].strip()
+        if unit_id in decisions:
+            raise DataError(f"{unit_id} decided twice", path, number)
+        decisions[unit_id] = decision
+    return decisions
+
+
+def apply_sheet(sheet: str | Path, gold: str | Path, overwrite: bool = False) -> dict[str, int]:
+    """Copy a sheet's decisions into a gold file (atomically); returns counts of what changed."""
+    decisions = parse_sheet(sheet)
+    records = [r for _, r in read_jsonl(gold)]
+    known = {r["id"] for r in records}
+    missing = sorted(set(decisions) - known)
+    if missing:
+        raise DataError(f"ids not in {gold}: {missing[:5]}", sheet)
+    changed = conflicts = 0
+    for record in records:
+        decision = decisions.get(record["id"])
+        if decision is None:
+            continue
+        if record["labels"] and record["labels"] != decision["labels"] and not overwrite:
+            conflicts += 1
+            continue
+        if record["labels"] != decision["labels"] or "note" in decision or "flag" in decision:
+            changed += 1
+        record["labels"] = decision["labels"]
+        for key in ("flag", "note"):
+            if key in decision:
+                record[key] = decision[key]
+    if conflicts:
+        raise DataError(f"{conflicts} units already carry different labels; pass overwrite to replace them", sheet)
+    write_jsonl(gold, records)
+    return {"decided": len(decisions), "changed": changed, "unlabelled": sum(not r["labels"] for r in records)}
+
+
+def render(gold: str | Path, first: int = 1, last: int | None = None) -> str:
+    """Units as numbered lines for reading: `id | labels | text`."""
+    lines = []
+    for _, record in read_jsonl(gold):
+        number = int(record["id"].rsplit("-", 1)[1])
+        if number < first or (last is not None and number > last):
+            continue
+        labels = ",".join(k for k, v in CODES.items() if v in record["labels"]) or "-"
+        lines.append(f"{record['id']} | {labels} | {record['text']}")
+    return "\n".join(lines)

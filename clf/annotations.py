@@ -1,0 +1,207 @@
+"""Read and validate the gold annotation files; the only module that knows their layout.
+
+A gold file `annotations/<slug>.jsonl` holds one record per unit of
+`annotations/policies/<slug>.txt`, in document order. Training and evaluation
+read gold through `load_gold`; `check_paths` reports every problem at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clf.errors import DataError
+from clf.jsonl import read_jsonl
+from clf.labels import FALLBACKS, LABELS, label_problems
+from clf.segment import Unit, collapse, split_units
+
+POLICIES: tuple[str, ...] = ("polymetis", "softwareplant", "plumstack", "piwik-pro", "polyatomic")
+ANNOTATIONS_DIR = Path(__file__).resolve().parent.parent / "annotations"
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: Path
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
+
+
+@dataclass
+class GoldFile:
+    policy: str
+    path: Path
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+
+def source_path(gold_path: Path, policy: str) -> Path:
+    return gold_path.parent / "policies" / f"{policy}.txt"
+
+
+def check_file(path: str | Path) -> list[Problem]:
+    """Every problem in one gold file, each located at its line. Never modifies the file."""
+    path = Path(path)
+    problems: list[Problem] = []
+
+    def report(line: int | None, message: str) -> None:
+        problems.append(Problem(path, line, message))
+
+    rows: list[tuple[int, dict[str, Any]]] = []
+    number = 0
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for number, raw in enumerate(handle, 1):
+                if not raw.strip():
+                    continue
+                try:
+                    record = json.loads(raw)
+                except json.JSONDecodeError as exc:
+                    report(number, f"invalid JSON ({exc.msg} at column {exc.colno})")
+                    continue
+                if not isinstance(record, dict):
+                    report(number, "each line must be a JSON object")
+                    continue
+                rows.append((number, record))
+    except FileNotFoundError:
+        return [Problem(path, None, "file not found")]
+    except UnicodeDecodeError:
+        return [Problem(path, None, f"not UTF-8 text (after line {number})")]
+    if not rows:
+        return problems + [Problem(path, None, "no records")]
+
+    slug = path.stem
+    source_file = source_path(path, slug)
+    source = source_file.read_text(encoding="utf-8") if source_file.exists() else None
+    if source is None:
+        report(None, f"source text {source_file} not found; offsets not checked")
+
+    previous_end = 0
+    seen_ids: set[str] = set()
+    for index, (line, record) in enumerate(rows, 1):
+        for key, kind in (("policy", str), ("id", str), ("start", int), ("end", int), ("text", str), ("labels", list)):
+            if key not in record:
+                report(line, f"missing field {key!r}")
+            elif not isinstance(record[key], kind) or isinstance(record[key], bool):
+                report(line, f"field {key!r} must be {kind.__name__}")
+        if record.get("policy") not in (None, slug) and isinstance(record.get("policy"), str):
+            report(line, f"policy {record['policy']!r} does not match the file name {slug!r}")
+        unit_id = record.get("id")
+        expected = f"{slug}-{index:04d}"
+        if isinstance(unit_id, str):
+            if unit_id in seen_ids:
+                report(line, f"duplicate id {unit_id!r}")
+            elif unit_id != expected:
+                report(line, f"id {unit_id!r} is not sequential (expected {expected!r})")
+            seen_ids.add(unit_id)
+        if "labels" in record:
+            for message in label_problems(record["labels"]):
+                report(line, message)
+        if "flag" in record and not isinstance(record["flag"], bool):
+            report(line, "field 'flag' must be true or false")
+        start, end = record.get("start"), record.get("end")
+        if not (isinstance(start, int) and isinstance(end, int)) or source is None:
+            continue
+        if not 0 <= start < end <= len(source):
+            report(line, f"offsets {start}-{end} are outside the source text (length {len(source)})")
+            continue
+        if start < previous_end:
+            report(line, f"unit {start}-{end} overlaps the previous unit (which ends at {previous_end})")
+        else:
+            gap = source[previous_end:start]
+            if gap.strip():
+                report(line, f"text before this unit is not covered by any unit: {collapse(gap)[:60]!r}")
+        if isinstance(record.get("text"), str) and record["text"] != collapse(source[start:end]):
+            report(line, f"text does not match the source at {start}-{end}: {collapse(source[start:end])[:60]!r}")
+        previous_end = max(previous_end, end)
+    if source is not None and source[previous_end:].strip():
+        report(rows[-1][0], f"text after the last unit is not covered: {collapse(source[previous_end:])[:60]!r}")
+    return problems
+
+
+def gold_files(root: str | Path = ANNOTATIONS_DIR) -> list[Path]:
+    """The gold files of a folder: its top-level *.jsonl (subfolders hold work files)."""
+    root = Path(root)
+    return sorted(root.glob("*.jsonl")) if root.is_dir() else [root]
+
+
+def check_paths(paths: list[str | Path]) -> list[Problem]:
+    problems: list[Problem] = []
+    for path in paths:
+        for file in gold_files(path) if Path(path).is_dir() else [Path(path)]:
+            if file.name != "boundaries.jsonl":
+                problems.extend(check_file(file))
+    return problems
+
+
+def load_gold(root: str | Path = ANNOTATIONS_DIR) -> list[GoldFile]:
+    """All gold files, validated; any problem raises DataError naming file and line."""
+    files = [p for p in gold_files(root) if p.name != "boundaries.jsonl"]
+    problems = check_paths(files)
+    if problems:
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise DataError(str(problems[0]) + more)
+    return [GoldFile(p.stem, p, [r for _, r in read_jsonl(p)]) for p in files]
+
+
+# --- units for annotation -------------------------------------------------------------
+
+
+def read_boundary_corrections(root: str | Path = ANNOTATIONS_DIR) -> list[dict[str, Any]]:
+    path = Path(root) / "boundaries.jsonl"
+    return [r for _, r in read_jsonl(path)] if path.exists() else []
+
+
+def apply_corrections(text: str, units: list[Unit], corrections: list[dict[str, Any]]) -> list[Unit]:
+    """Hand-made boundary fixes over the splitter's units: merge at / split at an offset."""
+    spans = [(u.start, u.end) for u in units]
+    for fix in corrections:
+        at = fix["at"]
+        if fix["op"] == "merge":
+            i = next(i for i, (s, _) in enumerate(spans) if s == at)
+            spans[i - 1 : i + 1] = [(spans[i - 1][0], spans[i][1])]
+        elif fix["op"] == "split":
+            i = next(i for i, (s, e) in enumerate(spans) if s < at < e)
+            s, e = spans[i]
+            left_end = s + len(text[s:at].rstrip())
+            spans[i : i + 1] = [(s, left_end), (at, e)]
+        else:
+            raise DataError(f"unknown boundary correction {fix['op']!r}")
+    return [Unit(s, e, collapse(text[s:e])) for s, e in spans]
+
+
+def draft_units(slug: str, root: str | Path = ANNOTATIONS_DIR) -> list[Unit]:
+    """Gold unit boundaries: the splitter's units plus the recorded hand corrections."""
+    text = (Path(root) / "policies" / f"{slug}.txt").read_text(encoding="utf-8")
+    fixes = [f for f in read_boundary_corrections(root) if f["policy"] == slug]
+    return apply_corrections(text, split_units(text), fixes)
+
+
+# --- statistics -----------------------------------------------------------------------
+
+
+def stats(files: list[GoldFile]) -> dict[str, Any]:
+    """Units and label counts per policy and overall; labels per unit; flagged units."""
+    per_policy: dict[str, dict[str, Any]] = {}
+    total = Counter()
+    sizes = Counter()
+    flagged = []
+    for gold in files:
+        counts = Counter(label for r in gold.records for label in r["labels"])
+        per_policy[gold.policy] = {"units": len(gold.records), "labels": {x: counts[x] for x in LABELS}}
+        total.update(counts)
+        sizes.update(len(r["labels"]) for r in gold.records)
+        flagged += [{"id": r["id"], "text": r["text"], "note": r.get("note", "")} for r in gold.records if r.get("flag")]
+    units = sum(p["units"] for p in per_policy.values())
+    return {
+        "units": units,
+        "per_policy": per_policy,
+        "labels": {x: total[x] for x in LABELS},
+        "labels_per_unit": {str(k): sizes[k] for k in sorted(sizes)},
+        "fallback_share": sum(total[x] for x in FALLBACKS) / units if units else 0.0,
+        "flagged": flagged,
+    }
