@@ -133,14 +133,13 @@ def check_paths(paths: list[str | Path]) -> list[Problem]:
     problems: list[Problem] = []
     for path in paths:
         for file in gold_files(path) if Path(path).is_dir() else [Path(path)]:
-            if file.name != "boundaries.jsonl":
-                problems.extend(check_file(file))
+            problems.extend(check_file(file))
     return problems
 
 
 def load_gold(root: str | Path = ANNOTATIONS_DIR) -> list[GoldFile]:
     """All gold files, validated; any problem raises DataError naming file and line."""
-    files = [p for p in gold_files(root) if p.name != "boundaries.jsonl"]
+    files = gold_files(root)
     problems = check_paths(files)
     if problems:
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
@@ -152,7 +151,7 @@ def load_gold(root: str | Path = ANNOTATIONS_DIR) -> list[GoldFile]:
 
 
 def read_boundary_corrections(root: str | Path = ANNOTATIONS_DIR) -> list[dict[str, Any]]:
-    path = Path(root) / "boundaries.jsonl"
+    path = Path(root) / "splits" / "corrections.jsonl"
     return [r for _, r in read_jsonl(path)] if path.exists() else []
 
 

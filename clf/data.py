@@ -1,0 +1,88 @@
+"""Labelled training data: any JSONL of `{"text": ..., "labels": [...]}` records, validated at the door."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from clf.errors import DataError
+from clf.jsonl import read_jsonl
+from clf.labels import INDEX, suggest, to_matrix
+
+DEFAULT_DATA = Path(__file__).resolve().parent.parent / "annotations"
+
+
+@dataclass
+class Dataset:
+    texts: list[str]
+    y: np.ndarray  # (n, 12) binary, LABELS order
+    groups: list[str | None]  # the record's "policy", used to split folds
+    ids: list[str | None]
+    files: list[Path]
+    sha256: str
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def subset(self, index: np.ndarray | list[int]) -> Dataset:
+        index = list(index)
+        return Dataset(
+            [self.texts[i] for i in index],
+            self.y[index],
+            [self.groups[i] for i in index],
+            [self.ids[i] for i in index],
+            self.files,
+            self.sha256,
+        )
+
+    @property
+    def policies(self) -> list[str]:
+        return sorted({g for g in self.groups if g is not None})
+
+
+def data_files(path: str | Path) -> list[Path]:
+    """A file, or the top-level *.jsonl of a folder (subfolders hold work files, not data)."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(path.glob("*.jsonl"))
+        if not files:
+            raise DataError("no *.jsonl files in this folder", path)
+        return files
+    if not path.exists():
+        raise DataError("file not found", path)
+    return [path]
+
+
+def load_dataset(path: str | Path = DEFAULT_DATA) -> Dataset:
+    """Read and validate every record; the first problem stops with `file:line: message`."""
+    texts: list[str] = []
+    label_lists: list[list[str]] = []
+    groups: list[str | None] = []
+    ids: list[str | None] = []
+    digest = hashlib.sha256()
+    files = data_files(path)
+    for file in files:
+        digest.update(file.read_bytes())
+        for line, record in read_jsonl(file):
+            text, labels = record.get("text"), record.get("labels")
+            if not isinstance(text, str) or not text.strip():
+                raise DataError("'text' must be a non-empty string", file, line)
+            if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+                raise DataError("'labels' must be a list of label strings", file, line)
+            if not labels:
+                raise DataError("'labels' is empty: every record needs at least one label", file, line)
+            for label in labels:
+                if label not in INDEX:
+                    hint = suggest(label)
+                    raise DataError(f"unknown label {label!r}" + (f" (did you mean {hint!r}?)" if hint else ""), file, line)
+            policy = record.get("policy")
+            texts.append(text)
+            label_lists.append(labels)
+            groups.append(str(policy) if policy is not None else None)
+            ids.append(str(record["id"]) if record.get("id") is not None else None)
+    if not texts:
+        raise DataError("no records", path)
+    return Dataset(texts, to_matrix(label_lists), groups, ids, files, digest.hexdigest())

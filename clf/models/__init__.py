@@ -1,0 +1,1 @@
+"""Classifiers behind one interface (`base.Classifier`), looked up by name in `registry`."""

@@ -1,0 +1,60 @@
+"""The interface every classifier implements, so training, evaluation and prediction never branch on model type."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+# A training callback receives small dicts such as {"step": 3, "total": 90, "loss": 0.41}.
+Progress = Callable[[dict[str, Any]], None]
+
+
+class Classifier(ABC):
+    """Multi-label classifier over the 12 labels, scikit-learn style.
+
+    Hyper-parameters are the explicit keyword arguments of `__init__`, stored unchanged
+    under the same names, so `get_config()` rebuilds the model (`cls(**get_config())`).
+    Fitted state lives in attributes ending in `_`.
+    """
+
+    name: ClassVar[str]
+
+    def get_config(self) -> dict[str, Any]:
+        params = inspect.signature(type(self).__init__).parameters
+        return {key: getattr(self, key) for key in params if key != "self"}
+
+    @abstractmethod
+    def fit(self, texts: Sequence[str], y: np.ndarray, seed: int = 0, progress: Progress | None = None) -> Self:
+        """Learn from texts and a binary (n, 12) label matrix."""
+
+    @abstractmethod
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, 12) probabilities in LABELS order. Never truncates a long text silently."""
+
+    @abstractmethod
+    def save_weights(self, folder: Path) -> None:
+        """Write fitted state with formats that cannot run code on load (JSON, safetensors, ONNX)."""
+
+    @abstractmethod
+    def load_weights(self, folder: Path) -> None:
+        """Read what `save_weights` wrote."""
+
+    def save(self, folder: str | Path) -> None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "model.json").write_text(json.dumps({"name": self.name, "params": self.get_config()}, indent=2))
+        self.save_weights(folder)
+
+    @classmethod
+    def load(cls, folder: str | Path) -> Self:
+        folder = Path(folder)
+        spec = json.loads((folder / "model.json").read_text())
+        model = cls(**spec["params"])
+        model.load_weights(folder)
+        return model

@@ -1,0 +1,63 @@
+"""The one closed map from config model names to classes. Saved models store the name, never an import path."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from pathlib import Path
+from typing import Any
+
+from clf.errors import ConfigError, ModelDirError
+from clf.models.base import Classifier
+
+
+def _registry() -> dict[str, type[Classifier]]:
+    # Imported here so that loading one model never imports another's heavy dependencies.
+    from clf.models.tfidf import TfidfModel
+
+    models: dict[str, type[Classifier]] = {"tfidf": TfidfModel}
+    try:
+        from clf.models.transformer import TransformerModel
+    except ImportError:  # the transformer module is optional until it lands
+        return models
+    models["transformer"] = TransformerModel
+    return models
+
+
+def names() -> list[str]:
+    return sorted(_registry())
+
+
+def get(name: str) -> type[Classifier]:
+    models = _registry()
+    if name not in models:
+        raise ConfigError(f"unknown model {name!r}; known models: {', '.join(sorted(models))}")
+    return models[name]
+
+
+def check_params(name: str, params: dict[str, Any], source: str = "config") -> None:
+    """Unknown hyper-parameters are errors that list the accepted ones."""
+    accepted = [p for p in inspect.signature(get(name).__init__).parameters if p != "self"]
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        raise ConfigError(f"{source}: unknown {name} parameter(s) {unknown}; accepted: {', '.join(accepted)}")
+
+
+def create(name: str, params: dict[str, Any]) -> Classifier:
+    check_params(name, params)
+    return get(name)(**params)
+
+
+def load(folder: str | Path) -> Classifier:
+    """Rebuild a saved classifier from its folder (`model.json` names the registered class)."""
+    folder = Path(folder)
+    try:
+        spec = json.loads((folder / "model.json").read_text())
+        name = spec["name"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelDirError(f"{folder}: not a clf model folder (model.json unreadable: {exc})") from None
+    try:
+        cls = get(name)
+    except ConfigError as exc:
+        raise ModelDirError(f"{folder}: {exc}") from None
+    return cls.load(folder)
