@@ -1,0 +1,107 @@
+"""A trained model with its thresholds, and the model folder it lives in.
+
+A model folder holds: `config.yaml` (as used), `labels.json`, `thresholds.json`,
+`training.json` (format version, data hash, counts, versions, seed, timings),
+`model.json` plus weights written by the model, and a `README.md` model card.
+It is written to a temporary folder and renamed into place, so an interrupted
+run never leaves a half-written model and never destroys the previous one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from clf import MODEL_FORMAT_VERSION, __version__
+from clf.config import Config
+from clf.errors import ModelDirError
+from clf.labels import LABELS
+from clf.models import registry
+from clf.models.base import Classifier
+from clf.thresholds import decide
+
+REQUIRED_FILES = ("config.yaml", "labels.json", "thresholds.json", "training.json", "model.json")
+
+
+@dataclass
+class Predictor:
+    model: Classifier
+    thresholds: np.ndarray
+    config: Config
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        return self.model.predict_proba(list(texts)) if len(texts) else np.zeros((0, len(LABELS)))
+
+    def decide(self, scores: np.ndarray) -> np.ndarray:
+        return decide(scores, self.thresholds, self.config.thresholds.always_one_label)
+
+    def save(self, out: str | Path, card: str) -> Path:
+        """Write the model folder atomically; an existing folder is replaced only once the new one is complete."""
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            self.model.save(tmp)
+            (tmp / "config.yaml").write_text(self.config.to_yaml(), encoding="utf-8")
+            (tmp / "labels.json").write_text(json.dumps(list(LABELS), indent=2))
+            thresholds = {label: float(t) for label, t in zip(LABELS, self.thresholds, strict=True)}
+            (tmp / "thresholds.json").write_text(json.dumps(thresholds, indent=2))
+            info = {"clf_format_version": MODEL_FORMAT_VERSION, "clf_version": __version__, **self.info}
+            (tmp / "training.json").write_text(json.dumps(info, indent=2))
+            (tmp / "README.md").write_text(card, encoding="utf-8")
+            old = out.parent / f".{out.name}.old-{os.getpid()}"
+            if out.exists():
+                out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return out
+
+    @classmethod
+    def load(cls, folder: str | Path) -> Predictor:
+        folder = Path(folder)
+        if not folder.exists():
+            raise ModelDirError(f"model folder not found: {folder}")
+        if not folder.is_dir():
+            raise ModelDirError(f"{folder} is a file, not a model folder")
+        if not (folder / "training.json").exists() and not (folder / "model.json").exists():
+            raise ModelDirError(f"{folder} is not a clf model folder (no training.json or model.json)")
+        missing = [name for name in REQUIRED_FILES if not (folder / name).exists()]
+        if missing:
+            raise ModelDirError(f"incomplete model folder {folder}: missing {', '.join(missing)}")
+        try:
+            info = json.loads((folder / "training.json").read_text())
+            labels = json.loads((folder / "labels.json").read_text())
+            thresholds = json.loads((folder / "thresholds.json").read_text())
+            raw_config = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
+        except (ValueError, yaml.YAMLError) as exc:
+            raise ModelDirError(f"{folder}: unreadable model file ({exc})") from None
+        version = info.get("clf_format_version")
+        if not isinstance(version, int):
+            raise ModelDirError(f"{folder}: training.json has no clf_format_version; not a clf model folder")
+        if version > MODEL_FORMAT_VERSION:
+            raise ModelDirError(
+                f"{folder} was written by a newer clf (model format {version}); "
+                f"this clf {__version__} reads format {MODEL_FORMAT_VERSION} or older: upgrade clf"
+            )
+        if labels != list(LABELS):
+            raise ModelDirError(f"{folder}: its label set differs from this clf's 12 labels")
+        try:
+            model = registry.load(folder)
+            config = Config(**raw_config)
+        except ModelDirError:
+            raise
+        except Exception as exc:  # a damaged weights file must not surface as a traceback
+            raise ModelDirError(f"{folder}: cannot load model weights ({type(exc).__name__}: {exc})") from None
+        return cls(model, np.array([thresholds[x] for x in LABELS]), config, info)

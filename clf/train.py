@@ -1,0 +1,103 @@
+"""Training: inner out-of-fold scores → per-label thresholds → fit on everything → model folder."""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from clf.card import model_card
+from clf.config import Config
+from clf.data import Dataset, load_dataset
+from clf.folds import inner_folds
+from clf.labels import LABELS
+from clf.metrics import score
+from clf.models import registry
+from clf.models.base import Progress
+from clf.predictor import Predictor
+from clf.thresholds import decide, tune
+
+
+def _stage(progress: Progress | None, name: str) -> Progress | None:
+    """Tag every event of one stage with its name, for the progress display."""
+    if progress is None:
+        return None
+    progress({"stage": name})
+    return lambda event: progress({"stage": name, **event})
+
+
+def out_of_fold_scores(config: Config, data: Dataset, progress: Progress | None = None) -> np.ndarray:
+    """Scores for every unit from a model that did not see its policy (inner cross-validation)."""
+    scores = np.zeros(data.y.shape, dtype=np.float64)
+    folds = list(inner_folds(data.groups, config.thresholds.inner_folds, config.seed))
+    for k, (train_idx, test_idx) in enumerate(folds, 1):
+        part = data.subset(train_idx)
+        model = registry.create(config.model, config.params)
+        model.fit(part.texts, part.y, seed=config.seed, progress=_stage(progress, f"threshold fold {k}/{len(folds)}"))
+        scores[test_idx] = model.predict_proba([data.texts[i] for i in test_idx])
+    return scores
+
+
+def fit_predictor(config: Config, data: Dataset, progress: Progress | None = None) -> Predictor:
+    """Thresholds from inner out-of-fold scores, then the final model on all of `data`."""
+    started = time.perf_counter()
+    oof = out_of_fold_scores(config, data, progress)
+    thresholds = tune(data.y, oof)
+    inner = score(data.y, decide(oof, thresholds, config.thresholds.always_one_label))
+    tuned = time.perf_counter()
+    model = registry.create(config.model, config.params)
+    model.fit(data.texts, data.y, seed=config.seed, progress=_stage(progress, "final model"))
+    finished = time.perf_counter()
+    info = {
+        "seed": config.seed,
+        "timings_seconds": {"thresholds": round(tuned - started, 2), "final_fit": round(finished - tuned, 2)},
+        "inner_cv": {"micro_f1": inner["micro_f1"], "macro_f1": inner["macro_f1"], "note": "thresholds tuned on these same out-of-fold scores: optimistic"},
+    }
+    return Predictor(model, thresholds, config, info)
+
+
+@dataclass
+class TrainResult:
+    out: Path
+    units: int
+    seconds: float
+    info: dict[str, Any]
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version()}
+    for package in ("clf", "numpy", "scikit-learn", "torch", "transformers", "onnxruntime"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def train(config: Config, data_path: str | Path, out: str | Path, progress: Progress | None = None) -> TrainResult:
+    """Train from a validated config and write the model folder atomically."""
+    started = time.perf_counter()
+    data = load_dataset(data_path)
+    predictor = fit_predictor(config, data, progress)
+    predictor.info.update(
+        {
+            "data": {
+                "paths": [str(p) for p in data.files],
+                "sha256": data.sha256,
+                "units": len(data),
+                "policies": data.policies,
+                "label_counts": {label: int(data.y[:, j].sum()) for j, label in enumerate(LABELS)},
+            },
+            "versions": _versions(),
+            "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+    )
+    predictor.info["timings_seconds"]["total"] = round(time.perf_counter() - started, 2)
+    path = predictor.save(out, model_card(predictor))
+    return TrainResult(path, len(data), time.perf_counter() - started, predictor.info)
