@@ -22,7 +22,7 @@ import yaml
 
 from clf import MODEL_FORMAT_VERSION, __version__
 from clf.config import Config
-from clf.errors import ModelDirError
+from clf.errors import ClfError, ModelDirError
 from clf.labels import LABELS
 from clf.models import registry
 from clf.models.base import Classifier
@@ -69,7 +69,7 @@ class Predictor:
         return out
 
     @classmethod
-    def load(cls, folder: str | Path) -> Predictor:
+    def load(cls, folder: str | Path, backend: str = "auto") -> Predictor:
         folder = Path(folder)
         if not folder.exists():
             raise ModelDirError(f"model folder not found: {folder}")
@@ -98,9 +98,9 @@ class Predictor:
         if labels != list(LABELS):
             raise ModelDirError(f"{folder}: its label set differs from this clf's 12 labels")
         try:
-            model = registry.load(folder)
+            model = registry.load(folder, backend)
             config = Config(**raw_config)
-        except ModelDirError:
+        except ClfError:
             raise
         except Exception as exc:  # a damaged weights file must not surface as a traceback
             raise ModelDirError(f"{folder}: cannot load model weights ({type(exc).__name__}: {exc})") from None

@@ -24,6 +24,8 @@ class Classifier(ABC):
     """
 
     name: ClassVar[str]
+    # Inference engines a saved model can run on; the first is the default ("auto" picks it).
+    backends: ClassVar[tuple[str, ...]] = ("default",)
 
     def get_config(self) -> dict[str, Any]:
         params = inspect.signature(type(self).__init__).parameters
@@ -42,8 +44,8 @@ class Classifier(ABC):
         """Write fitted state with formats that cannot run code on load (JSON, safetensors, ONNX)."""
 
     @abstractmethod
-    def load_weights(self, folder: Path) -> None:
-        """Read what `save_weights` wrote."""
+    def load_weights(self, folder: Path, backend: str) -> None:
+        """Read what `save_weights` wrote, for inference on `backend` (one of `backends`)."""
 
     def save(self, folder: str | Path) -> None:
         folder = Path(folder)
@@ -52,9 +54,15 @@ class Classifier(ABC):
         self.save_weights(folder)
 
     @classmethod
-    def load(cls, folder: str | Path) -> Self:
+    def load(cls, folder: str | Path, backend: str = "auto") -> Self:
+        from clf.errors import ConfigError
+
+        if backend == "auto":
+            backend = cls.backends[0]
+        if backend not in cls.backends:
+            raise ConfigError(f"a {cls.name} model runs on {', '.join(cls.backends)}, not {backend!r}")
         folder = Path(folder)
         spec = json.loads((folder / "model.json").read_text())
         model = cls(**spec["params"])
-        model.load_weights(folder)
+        model.load_weights(folder, backend)
         return model

@@ -48,7 +48,7 @@ def create(name: str, params: dict[str, Any]) -> Classifier:
     return get(name)(**params)
 
 
-def load(folder: str | Path) -> Classifier:
+def load(folder: str | Path, backend: str = "auto") -> Classifier:
     """Rebuild a saved classifier from its folder (`model.json` names the registered class)."""
     folder = Path(folder)
     try:
@@ -60,4 +60,4 @@ def load(folder: str | Path) -> Classifier:
         cls = get(name)
     except ConfigError as exc:
         raise ModelDirError(f"{folder}: {exc}") from None
-    return cls.load(folder)
+    return cls.load(folder, backend)

@@ -101,7 +101,7 @@ class TfidfModel(Classifier):
         tensors = {f"{name}_idf": v.idf_.astype(np.float32) for name, v in self.vectorizers_.items()}
         save_file({**tensors, "coef": self.coef_, "intercept": self.intercept_}, str(folder / "model.safetensors"))
 
-    def load_weights(self, folder: Path) -> None:
+    def load_weights(self, folder: Path, backend: str = "default") -> None:
         vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
         tensors = load_file(str(folder / "model.safetensors"))
         self.vectorizers_ = self._vectorizers(vocab)

@@ -1,0 +1,138 @@
+"""Read what users ask to label: policy files (txt, md, html), JSONL units, folders, or stdin.
+
+Policy text is cut into units by `clf.segment` — the splitter the gold annotations were cut
+with. HTML goes through BeautifulSoup first: scripts, styles and navigation are dropped and
+block elements become paragraphs, so `start`/`end` refer to the extracted text.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clf.errors import DataError
+from clf.segment import Unit, split_units
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
+SUPPORTED = TEXT_SUFFIXES | {".jsonl"}
+_DROP_TAGS = ("script", "style", "nav", "header", "footer", "noscript", "template", "svg", "iframe", "form", "button")
+_BLOCK_TAGS = (
+    "p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "div", "section", "article", "aside", "main", "td", "th", "tr",
+    "table", "ul", "ol", "dl", "dt", "dd", "blockquote", "pre", "br", "hr", "title", "address", "figcaption",
+)
+
+
+@dataclass
+class Document:
+    """One input: either a policy text to split (`text`) or pre-cut units (`records`)."""
+
+    name: str
+    source: str
+    text: str | None = None
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    def units(self) -> list[Unit]:
+        return split_units(self.text or "")
+
+
+def html_to_text(html: str) -> str:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(_DROP_TAGS):
+        tag.decompose()
+    for tag in soup.find_all(attrs={"role": "navigation"}):
+        tag.decompose()
+    for tag in soup(_BLOCK_TAGS):
+        tag.insert_before("\n\n")
+        tag.insert_after("\n\n")
+    return soup.get_text()
+
+
+def _decode(data: bytes, source: str) -> str:
+    if not data.strip():
+        raise DataError("empty input: nothing to label", source)
+    if b"\x00" in data[:8192]:
+        raise DataError("binary file, not text", source)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"not UTF-8 text (invalid byte at offset {exc.start})", source) from None
+
+
+def _jsonl_records(text: str, source: str) -> list[dict[str, Any]]:
+    records = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"invalid JSON ({exc.msg} at column {exc.colno})", source, number) from None
+        if not isinstance(record, dict):
+            raise DataError("each line must be a JSON object", source, number)
+        if not isinstance(record.get("text"), str) or not record["text"].strip():
+            raise DataError("each record needs a non-empty 'text' string", source, number)
+        records.append(record)
+    return records
+
+
+def _looks_like_jsonl(text: str) -> bool:
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    return first.lstrip().startswith("{")
+
+
+def parse(data: bytes, source: str, suffix: str) -> Document:
+    text = _decode(data, source)
+    name = Path(source).stem if source != "-" else "stdin"
+    if suffix == ".jsonl":
+        return Document(name, source, records=_jsonl_records(text, source))
+    if suffix in {".html", ".htm"}:
+        text = html_to_text(text)
+        if not text.strip():
+            raise DataError("no text left after removing HTML markup", source)
+    return Document(name, source, text=text)
+
+
+def read_file(path: Path) -> Document:
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise DataError(f"unsupported file type {suffix or '(none)'!r}; supported: {', '.join(sorted(SUPPORTED))}", path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read ({exc.strerror})", path) from None
+    return parse(data, str(path), suffix)
+
+
+def expand(inputs: list[str]) -> list[str | Path]:
+    """Input arguments → the files to read, in order ("-" stays "-"); every problem is a DataError."""
+    paths: list[str | Path] = []
+    for item in inputs:
+        if item == "-":
+            paths.append("-")
+            continue
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED)
+            if not found:
+                raise DataError(f"no supported files in this folder ({', '.join(sorted(SUPPORTED))})", path)
+            paths.extend(found)
+        elif path.exists():
+            paths.append(path)
+        else:
+            raise DataError("file not found", path)
+    if not paths:
+        raise DataError("no input given")
+    return paths
+
+
+def read_input(item: str | Path) -> Document:
+    if item == "-":
+        data = sys.stdin.buffer.read()
+        text = _decode(data, "-")
+        return parse(data, "-", ".jsonl" if _looks_like_jsonl(text) else ".txt")
+    return read_file(Path(item))
