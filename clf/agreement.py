@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from clf.errors import DataError
 from clf.labels import LABELS, to_matrix
 
 MIN_POSITIVES_FOR_MACRO = 5
@@ -71,3 +73,17 @@ def _kappa(score, x: np.ndarray, y: np.ndarray) -> float | None:
         return None
     value = score(x, y)
     return None if np.isnan(value) else float(value)
+
+
+def load_passes(folder: str | Path) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The raw first and second passes of the blind sample (before adjudication)."""
+    from clf.annotate import parse_sheet
+
+    folder = Path(folder)
+    first = {k: v["labels"] for k, v in parse_sheet(folder / "first-pass.tsv").items()}
+    second: dict[str, list[str]] = {}
+    for sheet in sorted(folder.glob("second-pass*.tsv")):
+        second.update({k: v["labels"] for k, v in parse_sheet(sheet).items()})
+    if not first or not second:
+        raise DataError(f"no first-pass.tsv / second-pass*.tsv sheets in {folder}")
+    return first, second

@@ -83,3 +83,26 @@ def render(gold: str | Path, first: int = 1, last: int | None = None) -> str:
         labels = ",".join(k for k, v in CODES.items() if v in record["labels"]) or "-"
         lines.append(f"{record['id']} | {labels} | {record['text']}")
     return "\n".join(lines)
+
+
+def apply_sheet_to_folder(sheet: str | Path, root: str | Path, overwrite: bool = False) -> dict[str, dict[str, int]]:
+    """Route a sheet's decisions to each policy's gold file by id prefix (`<policy>-NNNN`)."""
+    import tempfile
+
+    decisions_by_policy: dict[str, list[str]] = {}
+    for line in Path(sheet).read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            decisions_by_policy.setdefault(line.split("\t", 1)[0].rsplit("-", 1)[0], []).append(line)
+    parse_sheet(sheet)  # report format problems at their real line numbers first
+    results = {}
+    for policy, lines in decisions_by_policy.items():
+        gold = Path(root) / f"{policy}.jsonl"
+        if not gold.exists():
+            raise DataError(f"no gold file for policy {policy!r} in {root}", sheet)
+        with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False, encoding="utf-8") as part:
+            part.write("\n".join(lines) + "\n")
+        try:
+            results[policy] = apply_sheet(part.name, gold, overwrite)
+        finally:
+            Path(part.name).unlink()
+    return results

@@ -204,3 +204,21 @@ def stats(files: list[GoldFile]) -> dict[str, Any]:
         "fallback_share": sum(total[x] for x in FALLBACKS) / units if units else 0.0,
         "flagged": flagged,
     }
+
+
+def split_score(files: list[GoldFile]) -> dict[str, Any]:
+    """How well the bare splitter (no hand corrections) reproduces the gold units, per policy."""
+    per_policy = {}
+    for gold in files:
+        text = source_path(gold.path, gold.policy).read_text(encoding="utf-8")
+        predicted = {(u.start, u.end) for u in split_units(text)}
+        truth = {(r["start"], r["end"]) for r in gold.records}
+        same = len(predicted & truth)
+        per_policy[gold.policy] = {
+            "gold_units": len(truth),
+            "splitter_units": len(predicted),
+            "exact_units": same,
+            "precision": same / len(predicted) if predicted else 0.0,
+            "recall": same / len(truth) if truth else 0.0,
+        }
+    return per_policy

@@ -1,0 +1,25 @@
+# The README's two commands: `make demo` (set up, train, label the example policy) and `make test`.
+VENV := .venv
+BIN := $(VENV)/bin
+EXAMPLE := examples/northwind-notes.md
+
+$(VENV)/.installed: pyproject.toml
+	python3.11 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/clf train --model tfidf --out models/tfidf
+	$(BIN)/clf predict $(EXAMPLE) --model models/tfidf --summary
+
+test: install
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+
+.PHONY: install demo test lint

@@ -1,0 +1,113 @@
+"""All terminal output: progress bars, tables and one-line errors. Library modules never print."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from clf.labels import CODE_OF, LABELS
+
+err = Console(stderr=True, highlight=False)
+
+
+def error(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+
+
+@contextmanager
+def progress_bar(description: str = "working") -> Iterator[Any]:
+    """A callback for library `progress` events: {"stage": ...} opens a bar, {"step", "total", "loss"} moves it."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[loss]}"),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=False) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(event: dict[str, Any]) -> None:
+            stage = event.get("stage", description)
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=event.get("total"), loss="")
+            task = tasks[stage]
+            loss = f"loss {event['loss']:.4f}" if isinstance(event.get("loss"), float) else ""
+            if "step" in event:
+                bar.update(task, completed=event["step"], total=event.get("total"), loss=loss)
+
+        yield update
+
+
+def scores_table(metrics: dict[str, Any], title: str) -> Table:
+    table = Table(title=title)
+    for column in ("label", "code", "precision", "recall", "F1", "support"):
+        table.add_column(column, justify="left" if column == "label" else "right")
+
+    def cell(value: Any) -> str:
+        if isinstance(value, dict):
+            return f"{value['mean']:.3f} ± {value['std']:.3f}" if value.get("n", 1) > 1 else f"{value['mean']:.3f}"
+        return f"{value:.3f}"
+
+    for label in LABELS:
+        row = metrics["per_label"][label]
+        table.add_row(label, CODE_OF[label], cell(row["precision"]), cell(row["recall"]), cell(row["f1"]), str(row["support"]))
+    summary = metrics.get("summary") or {m: metrics[m] for m in ("micro_f1", "macro_f1", "samples_f1")}
+    table.caption = "  ".join(f"{k.replace('_', '-')} {cell(v)}" for k, v in summary.items())
+    return table
+
+
+def units_table(rows: list[dict[str, Any]], title: str) -> Table:
+    table = Table(title=title, show_lines=False)
+    table.add_column("id")
+    table.add_column("labels")
+    table.add_column("p", justify="right")
+    table.add_column("text", overflow="fold")
+    for row in rows:
+        best = max(row["scores"][x] for x in row["labels"]) if row["labels"] else 0.0
+        text = row.get("text", "")
+        table.add_row(str(row.get("id", "")), ",".join(CODE_OF[x] for x in row["labels"]), f"{best:.2f}", text[:160])
+    return table
+
+
+def summary_table(summary: dict[str, Any]) -> Table:
+    table = Table(title=f"{summary['policy']}: {summary['units']} units", show_lines=True)
+    table.add_column("category")
+    table.add_column("units", justify="right")
+    table.add_column("most confident evidence", overflow="fold")
+    for label, info in summary["categories"].items():
+        evidence = "\n".join(f"[{e['score']:.2f}] {e['text'][:200]}" for e in info["evidence"])
+        table.add_row(label, str(info["count"]), evidence)
+    return table
+
+
+def render_text(*renderables: Any) -> str:
+    """Rich renderables as plain text (for --out files)."""
+    console = Console(file=io.StringIO(), width=160, color_system=None, force_terminal=False)
+    for item in renderables:
+        console.print(item)
+    return console.file.getvalue()
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    fields = ["policy", "id", "start", "end", "text", "labels", *LABELS]
+    writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "labels": ";".join(row["labels"]), **row["scores"]})
+    return buffer.getvalue()
+
+
+def to_jsonl(rows: list[dict[str, Any]]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)

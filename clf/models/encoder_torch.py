@@ -1,0 +1,218 @@
+"""The torch side of the transformer model: encoder + masked mean pooling + linear head, and its training loop.
+
+Imported only when a model is trained, exported or run on the "torch" backend, so that the
+ONNX backend never imports torch or transformers.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from clf.models.base import Progress
+
+
+def available_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def set_threads() -> None:
+    cores = available_cores()
+    if torch.get_num_threads() != cores:
+        torch.set_num_threads(cores)
+
+
+class MeanPoolClassifier(nn.Module):
+    """`AutoModel` encoder → mean of the token vectors under the attention mask → dropout → linear head (logits)."""
+
+    def __init__(self, encoder: nn.Module, n_labels: int, dropout: float = 0.1):
+        super().__init__()
+        self.encoder = encoder
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(encoder.config.hidden_size, n_labels)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+        return self.head(self.dropout(pooled))
+
+
+class WithSigmoid(nn.Module):
+    """The exported graph: probabilities, not logits."""
+
+    def __init__(self, model: MeanPoolClassifier):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.model(input_ids, attention_mask))
+
+
+def pretrained(base_dir: Path, n_labels: int, dropout: float) -> MeanPoolClassifier:
+    from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    encoder = AutoModel.from_pretrained(str(base_dir), add_pooling_layer=False, local_files_only=True)
+    return MeanPoolClassifier(encoder, n_labels, dropout)
+
+
+def from_config(encoder_config: dict[str, Any], n_labels: int, dropout: float) -> MeanPoolClassifier:
+    """The architecture without pretrained weights (they are loaded from the model folder next)."""
+    from transformers import AutoConfig, AutoModel
+
+    config = dict(encoder_config)
+    config = AutoConfig.for_model(config.pop("model_type"), **config)
+    encoder = AutoModel.from_config(config, add_pooling_layer=False)
+    return MeanPoolClassifier(encoder, n_labels, dropout)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def pad(sequences: Sequence[Sequence[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """Right-pad token ids to the longest sequence of the batch: (input_ids, attention_mask), int64."""
+    width = max(len(s) for s in sequences)
+    ids = np.full((len(sequences), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(sequences), width), dtype=np.int64)
+    for i, s in enumerate(sequences):
+        ids[i, : len(s)] = s
+        mask[i, : len(s)] = 1
+    return ids, mask
+
+
+def bucket_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Shuffled batches of similar lengths: shuffle, sort inside windows of 8 batches, cut, shuffle the batches."""
+    order = rng.permutation(len(lengths))
+    window = batch_size * 8
+    batches = []
+    for start in range(0, len(order), window):
+        chunk = order[start : start + window]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
+def freeze(model: MeanPoolClassifier, embeddings: bool, layers: int) -> list[nn.Module]:
+    """Freeze the embeddings and the lowest `layers` transformer layers; returns the frozen modules."""
+    frozen: list[nn.Module] = []
+    if embeddings:
+        frozen.append(model.encoder.embeddings)
+    frozen.extend(model.encoder.encoder.layer[:layers])
+    for module in frozen:
+        for p in module.parameters():
+            p.requires_grad_(False)
+    return frozen
+
+
+def train(
+    model: MeanPoolClassifier,
+    token_ids: list[list[int]],
+    y: np.ndarray,
+    *,
+    pad_id: int,
+    epochs: float,
+    batch_size: int,
+    lr: float,
+    head_lr: float,
+    weight_decay: float,
+    warmup_ratio: float,
+    max_pos_weight: float,
+    freeze_embeddings: bool,
+    freeze_layers: int,
+    seed: int,
+    progress: Progress | None = None,
+) -> list[float]:
+    """Fine-tune in place with BCE + per-label pos_weight, AdamW, linear warmup/decay. Returns the step losses."""
+    import datasets
+
+    datasets.disable_progress_bars()
+    set_threads()
+    seed_everything(seed)
+    rng = np.random.default_rng(seed)
+
+    # The data pipeline: a `datasets.Dataset` of token ids, lengths and float targets.
+    table = datasets.Dataset.from_dict(
+        {"input_ids": token_ids, "labels": y.astype(np.float32).tolist()}
+    ).map(lambda row: {"length": len(row["input_ids"])})
+    table = table.with_format("numpy", columns=["length", "labels"], output_all_columns=True)
+    lengths = np.asarray(table["length"])
+    targets = torch.from_numpy(np.asarray(table["labels"], dtype=np.float32))
+
+    # Class imbalance: pos_weight = negatives / positives, capped; labels absent from the data get 1.
+    positives = targets.sum(dim=0)
+    pos_weight = ((len(targets) - positives) / positives.clamp(min=1)).clamp(min=1.0, max=max_pos_weight)
+    pos_weight[positives == 0] = 1.0
+    loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+
+    frozen = freeze(model, freeze_embeddings, freeze_layers)
+    head_params = list(model.head.parameters())
+    decay, no_decay = [], []
+    for name, p in model.encoder.named_parameters():
+        if p.requires_grad:
+            (no_decay if p.ndim == 1 else decay).append(p)
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": decay, "lr": lr, "weight_decay": weight_decay},
+            {"params": no_decay, "lr": lr, "weight_decay": 0.0},
+            {"params": head_params, "lr": head_lr, "weight_decay": 0.0},
+        ]
+    )
+    steps_per_epoch = math.ceil(len(lengths) / batch_size)
+    total = max(1, round(epochs * steps_per_epoch))
+    warmup = round(warmup_ratio * total)
+
+    def schedule(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / (warmup + 1)
+        return max(0.0, (total - step) / max(1, total - warmup))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    model.train()
+    for module in frozen:
+        module.eval()  # no dropout inside frozen parts: they are fixed feature extractors
+    losses: list[float] = []
+    step = 0
+    while step < total:
+        for batch in bucket_batches(lengths, batch_size, rng):
+            if step >= total:
+                break
+            rows = table.select(batch)
+            ids, mask = pad(rows["input_ids"], pad_id)
+            logits = model(torch.from_numpy(ids), torch.from_numpy(mask))
+            loss = loss_fn(logits, targets[batch])
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]], 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            losses.append(float(loss))
+            if progress:
+                progress({"step": step, "total": total, "loss": round(losses[-1], 4)})
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(True)
+    return losses
+
+
+@torch.inference_mode()
+def probabilities(model: MeanPoolClassifier, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+    logits = model(torch.from_numpy(input_ids), torch.from_numpy(attention_mask))
+    return torch.sigmoid(logits).numpy().astype(np.float32)

@@ -1,0 +1,73 @@
+"""Export the whole fp32 torch graph (encoder + mean pooling + head + sigmoid) to one ONNX file, then int8.
+
+The dynamo exporter would write weights to a side `.data` file; we export with
+`external_data=False` (the model is far below the 2 GB protobuf limit), so the folder
+holds one self-contained `.onnx`. Dynamic int8 quantization (weights int8, activations
+quantized on the fly) then shrinks it ~4x and speeds it up on CPUs with VNNI.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+INPUT_NAMES = ("input_ids", "attention_mask")
+OUTPUT_NAME = "probabilities"
+OPSET = 18
+
+
+def export_int8(model, path: Path, metadata: dict[str, str], per_channel: bool = True) -> None:
+    """Write `path` (int8 ONNX with `metadata` as metadata_props) from a `MeanPoolClassifier` in eval mode."""
+    import onnx
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from clf.models.encoder_torch import WithSigmoid
+
+    wrapper = WithSigmoid(model).eval()
+    ids = torch.tensor([[101, 2057, 2224, 2115, 102, 0], [101, 2057, 102, 0, 0, 0]], dtype=torch.int64)
+    mask = (ids != 0).to(torch.int64)
+    batch, seq = torch.export.Dim("batch", min=1), torch.export.Dim("sequence", min=1, max=4096)
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = Path(tmp) / "fp32.onnx"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            program = torch.onnx.export(
+                wrapper,
+                (ids, mask),
+                input_names=list(INPUT_NAMES),
+                output_names=[OUTPUT_NAME],
+                dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
+                opset_version=OPSET,
+                dynamo=True,
+                external_data=False,
+                verbose=False,
+            )
+        program.save(str(fp32), external_data=False)
+        int8 = Path(tmp) / "int8.onnx"
+        quantize_dynamic(
+            fp32,
+            int8,
+            weight_type=QuantType.QInt8,
+            per_channel=per_channel,
+            # Embedding tables stay fp32: quantizing the Gather saves little time and costs accuracy.
+            op_types_to_quantize=["MatMul", "Gemm"],
+        )
+        proto = onnx.load(str(int8), load_external_data=True)
+    del proto.metadata_props[:]
+    for key, value in metadata.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    proto.producer_name = "clf"
+    onnx.save(proto, str(path), save_as_external_data=False)
+
+
+def check_graph(path: Path, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+    """Run the exported file once (used by tests and the benchmark)."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run([OUTPUT_NAME], {"input_ids": input_ids, "attention_mask": attention_mask})[0]
