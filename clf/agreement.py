@@ -34,18 +34,18 @@ def draw_sample(units_by_policy: dict[str, list[str]], whole: str, fraction: flo
 
 
 def kappa_table(first: dict[str, list[str]], second: dict[str, list[str]], n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """Per-label Cohen's kappa (with bootstrap 95% CI) over the units both passes labelled."""
+    """Per-label Cohen's kappa (scikit-learn's) with a bootstrap 95% CI, over the units both passes labelled."""
     from sklearn.metrics import cohen_kappa_score
 
     ids = sorted(set(first) & set(second))
     a, b = to_matrix(first[i] for i in ids), to_matrix(second[i] for i in ids)
-    rng = np.random.default_rng(seed)
-    boots = [rng.integers(0, len(ids), len(ids)) for _ in range(n_boot)]
+    boots = np.random.default_rng(seed).integers(0, len(ids), (n_boot, len(ids)))
     rows = []
     for j, label in enumerate(LABELS):
         x, y = a[:, j], b[:, j]
-        kappa = _kappa(cohen_kappa_score, x, y)
-        samples = [k for k in (_kappa(cohen_kappa_score, x[s], y[s]) for s in boots) if k is not None]
+        kappa = None if _constant_and_equal(x, y) else float(cohen_kappa_score(x, y))
+        samples = binary_kappa(x[boots], y[boots])
+        samples = samples[~np.isnan(samples)]
         rows.append(
             {
                 "label": label,
@@ -53,12 +53,15 @@ def kappa_table(first: dict[str, list[str]], second: dict[str, list[str]], n_boo
                 "positives_second": int(y.sum()),
                 "observed_agreement": float((x == y).mean()),
                 "kappa": kappa,
-                "ci_low": float(np.percentile(samples, 2.5)) if samples else None,
-                "ci_high": float(np.percentile(samples, 97.5)) if samples else None,
+                "ci_low": float(np.percentile(samples, 2.5)) if kappa is not None and len(samples) else None,
+                "ci_high": float(np.percentile(samples, 97.5)) if kappa is not None and len(samples) else None,
             }
         )
-    counted = [r["kappa"] for r in rows if r["kappa"] is not None and max(r["positives_first"], r["positives_second"]) >= MIN_POSITIVES_FOR_MACRO]
-    exact = sum(first[i] == second[i] or set(first[i]) == set(second[i]) for i in ids)
+    counted = [
+        r["kappa"] for r in rows
+        if r["kappa"] is not None and max(r["positives_first"], r["positives_second"]) >= MIN_POSITIVES_FOR_MACRO
+    ]
+    exact = sum(set(first[i]) == set(second[i]) for i in ids)
     return {
         "units": len(ids),
         "exact_match": exact / len(ids) if ids else 0.0,
@@ -67,12 +70,19 @@ def kappa_table(first: dict[str, list[str]], second: dict[str, list[str]], n_boo
     }
 
 
-def _kappa(score, x: np.ndarray, y: np.ndarray) -> float | None:
-    """Kappa is undefined when both passes are constant and equal; report None then."""
-    if len(set(x.tolist()) | set(y.tolist())) < 2:
-        return None
-    value = score(x, y)
-    return None if np.isnan(value) else float(value)
+def binary_kappa(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Cohen's kappa of 0/1 vectors along the last axis, vectorised for bootstrap resamples (NaN if undefined)."""
+    x, y = x.astype(float), y.astype(float)
+    observed = (x == y).mean(axis=-1)
+    px, py = x.mean(axis=-1), y.mean(axis=-1)
+    expected = px * py + (1 - px) * (1 - py)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(expected < 1, (observed - expected) / (1 - expected), np.nan)
+
+
+def _constant_and_equal(x: np.ndarray, y: np.ndarray) -> bool:
+    """Kappa is undefined when both passes give one and the same answer for every unit."""
+    return len(set(x.tolist()) | set(y.tolist())) < 2
 
 
 def load_passes(folder: str | Path) -> tuple[dict[str, list[str]], dict[str, list[str]]]:

@@ -37,6 +37,8 @@ class Config(BaseModel):
     version: int = 1
     seed: int = 0
     params: dict[str, Any] = Field(default_factory=dict)
+    # Optional grid over params, chosen by inner cross-validation inside the training data.
+    search: dict[str, list[Any]] = Field(default_factory=dict)
     thresholds: ThresholdConfig = Field(default_factory=ThresholdConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
 
@@ -93,4 +95,18 @@ def load_config(
         where = ".".join(str(x) for x in first["loc"])
         raise ConfigError(f"{path}: {where}: {first['msg']}") from None
     check_params(config.model, config.params, source=str(path))
+    check_params(config.model, config.search, source=f"{path} (search)")
     return config
+
+
+def candidates(config: Config) -> list[Config]:
+    """The configs a `search` grid spans (just `config` when there is no grid)."""
+    import itertools
+
+    if not config.search:
+        return [config]
+    keys = list(config.search)
+    return [
+        config.model_copy(update={"params": {**config.params, **dict(zip(keys, values, strict=True))}})
+        for values in itertools.product(*(config.search[k] for k in keys))
+    ]

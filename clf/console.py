@@ -34,12 +34,15 @@ def progress_bar(description: str = "working") -> Iterator[Any]:
         TextColumn("eta"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=err, transient=False) as bar:
+    with Progress(*columns, console=err, transient=True) as bar:
         tasks: dict[str, Any] = {}
 
         def update(event: dict[str, Any]) -> None:
             stage = event.get("stage", description)
             if stage not in tasks:
+                for old in tasks.values():  # one live bar: the stage being worked on
+                    bar.remove_task(old)
+                tasks.clear()
                 tasks[stage] = bar.add_task(stage, total=event.get("total"), loss="")
             task = tasks[stage]
             loss = f"loss {event['loss']:.4f}" if isinstance(event.get("loss"), float) else ""

@@ -8,6 +8,7 @@ block elements become paragraphs, so `start`/`end` refer to the extracted text.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,14 @@ def html_to_text(html: str) -> str:
     return soup.get_text()
 
 
+_MD_MARKUP = re.compile(r"^#{1,6}(?=\s)|\*\*|__|`", re.MULTILINE)
+
+
+def markdown_to_text(text: str) -> str:
+    """Blank out heading hashes, bold and code marks with spaces, so offsets still point into the file."""
+    return _MD_MARKUP.sub(lambda m: " " * len(m.group()), text)
+
+
 def _decode(data: bytes, source: str) -> str:
     if not data.strip():
         raise DataError("empty input: nothing to label", source)
@@ -90,6 +99,8 @@ def parse(data: bytes, source: str, suffix: str) -> Document:
     name = Path(source).stem if source != "-" else "stdin"
     if suffix == ".jsonl":
         return Document(name, source, records=_jsonl_records(text, source))
+    if suffix in {".md", ".markdown"}:
+        text = markdown_to_text(text)
     if suffix in {".html", ".htm"}:
         text = html_to_text(text)
         if not text.strip():

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from clf.card import model_card
-from clf.config import Config
+from clf.config import Config, candidates
 from clf.data import Dataset, load_dataset
 from clf.folds import inner_folds
 from clf.labels import LABELS
@@ -43,11 +43,21 @@ def out_of_fold_scores(config: Config, data: Dataset, progress: Progress | None 
 
 
 def fit_predictor(config: Config, data: Dataset, progress: Progress | None = None) -> Predictor:
-    """Thresholds from inner out-of-fold scores, then the final model on all of `data`."""
+    """Hyper-parameters (if searched) and thresholds from inner out-of-fold scores, then the final fit.
+
+    Everything chosen here is chosen on `data` alone, so an outer evaluation fold stays unseen.
+    """
     started = time.perf_counter()
-    oof = out_of_fold_scores(config, data, progress)
-    thresholds = tune(data.y, oof)
-    inner = score(data.y, decide(oof, thresholds, config.thresholds.always_one_label))
+    best = None
+    searched = []
+    for candidate in candidates(config):
+        oof = out_of_fold_scores(candidate, data, progress)
+        thresholds = tune(data.y, oof)
+        inner = score(data.y, decide(oof, thresholds, config.thresholds.always_one_label))
+        searched.append({"params": candidate.params, "inner_macro_f1": inner["macro_f1"]})
+        if best is None or inner["macro_f1"] > best[2]["macro_f1"]:
+            best = (candidate, thresholds, inner)
+    config, thresholds, inner = best
     tuned = time.perf_counter()
     model = registry.create(config.model, config.params)
     model.fit(data.texts, data.y, seed=config.seed, progress=_stage(progress, "final model"))
@@ -57,6 +67,8 @@ def fit_predictor(config: Config, data: Dataset, progress: Progress | None = Non
         "timings_seconds": {"thresholds": round(tuned - started, 2), "final_fit": round(finished - tuned, 2)},
         "inner_cv": {"micro_f1": inner["micro_f1"], "macro_f1": inner["macro_f1"], "note": "thresholds tuned on these same out-of-fold scores: optimistic"},
     }
+    if len(searched) > 1:
+        info["search"] = searched
     return Predictor(model, thresholds, config, info)
 
 

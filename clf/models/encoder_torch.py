@@ -65,6 +65,7 @@ def pretrained(base_dir: Path, n_labels: int, dropout: float) -> MeanPoolClassif
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()  # the unused pooler weights of the checkpoint are reported otherwise
     encoder = AutoModel.from_pretrained(str(base_dir), add_pooling_layer=False, local_files_only=True)
     return MeanPoolClassifier(encoder, n_labels, dropout)
 
@@ -203,7 +204,7 @@ def train(
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
             step += 1
-            losses.append(float(loss))
+            losses.append(loss.item())
             if progress:
                 progress({"step": step, "total": total, "loss": round(losses[-1], 4)})
     model.eval()
