@@ -33,7 +33,9 @@ def draw_sample(units_by_policy: dict[str, list[str]], whole: str, fraction: flo
     return chosen
 
 
-def kappa_table(first: dict[str, list[str]], second: dict[str, list[str]], n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+def kappa_table(
+    first: dict[str, list[str]], second: dict[str, list[str]], n_boot: int = 1000, seed: int = 0
+) -> dict[str, Any]:
     """Per-label Cohen's kappa (scikit-learn's) with a bootstrap 95% CI, over the units both passes labelled."""
     from sklearn.metrics import cohen_kappa_score
 
@@ -58,7 +60,8 @@ def kappa_table(first: dict[str, list[str]], second: dict[str, list[str]], n_boo
             }
         )
     counted = [
-        r["kappa"] for r in rows
+        r["kappa"]
+        for r in rows
         if r["kappa"] is not None and max(r["positives_first"], r["positives_second"]) >= MIN_POSITIVES_FOR_MACRO
     ]
     exact = sum(set(first[i]) == set(second[i]) for i in ids)

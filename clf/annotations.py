@@ -72,7 +72,7 @@ def check_file(path: str | Path) -> list[Problem]:
     except UnicodeDecodeError:
         return [Problem(path, None, f"not UTF-8 text (after line {number})")]
     if not rows:
-        return problems + [Problem(path, None, "no records")]
+        return [*problems, Problem(path, None, "no records")]
 
     slug = path.stem
     source_file = source_path(path, slug)
@@ -194,7 +194,9 @@ def stats(files: list[GoldFile]) -> dict[str, Any]:
         per_policy[gold.policy] = {"units": len(gold.records), "labels": {x: counts[x] for x in LABELS}}
         total.update(counts)
         sizes.update(len(r["labels"]) for r in gold.records)
-        flagged += [{"id": r["id"], "text": r["text"], "note": r.get("note", "")} for r in gold.records if r.get("flag")]
+        flagged += [
+            {"id": r["id"], "text": r["text"], "note": r.get("note", "")} for r in gold.records if r.get("flag")
+        ]
     units = sum(p["units"] for p in per_policy.values())
     return {
         "units": units,

@@ -15,9 +15,11 @@ def model_card(predictor: Predictor) -> str:
     data = info.get("data", {})
     counts = data.get("label_counts", {})
     rows = "\n".join(
-        f"| {label} | {counts.get(label, '–')} | {t:.3f} |" for label, t in zip(LABELS, predictor.thresholds, strict=True)
+        f"| {label} | {counts.get(label, '–')} | {t:.3f} |"
+        for label, t in zip(LABELS, predictor.thresholds, strict=True)
     )
     inner = info.get("inner_cv", {})
+    seconds = info.get("timings_seconds", {}).get("total", "?")
     base = predictor.model.card_notes() if hasattr(predictor.model, "card_notes") else ""
     return f"""# clf model: `{predictor.config.model}`
 
@@ -32,7 +34,7 @@ compliance verdict: a sentence the model labels is a pointer for a human reader.
 ## Training data
 - {data.get("units", "?")} units from {len(data.get("policies", []))} policies: {", ".join(data.get("policies", []))}
 - data sha256: `{data.get("sha256", "?")}`
-- seed: {info.get("seed", "?")}; trained {info.get("trained_at", "?")} in {info.get("timings_seconds", {}).get("total", "?")} s
+- seed: {info.get("seed", "?")}; trained {info.get("trained_at", "?")} in {seconds} s
 {base}
 ## Decision thresholds
 Tuned per label on inner cross-validated (grouped by policy) out-of-fold scores of the training

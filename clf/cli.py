@@ -49,7 +49,9 @@ def _root(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks f
     _state["debug"] = debug
 
 
-ModelName = Annotated[str | None, typer.Option("--model", "-m", help="Config name: configs/NAME.yaml (tfidf, transformer).")]
+ModelName = Annotated[
+    str | None, typer.Option("--model", "-m", help="Config name: configs/NAME.yaml (tfidf, transformer).")
+]
 ConfigFile = Annotated[Path | None, typer.Option("--config", "-c", help="A config file instead of --model.")]
 Overrides = Annotated[list[str] | None, typer.Option("--set", help="Override a config key, e.g. --set params.C=2.")]
 DataPath = Annotated[Path, typer.Option("--data", "-d", help="A JSONL file or a folder of *.jsonl (top level).")]
@@ -92,11 +94,17 @@ def evaluate(
     model: ModelName = None,
     config: ConfigFile = None,
     data: DataPath = Path("annotations"),
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for metrics.json, predictions.jsonl, per_label.md.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder for metrics.json, predictions.jsonl, per_label.md.")
+    ] = None,
     seeds: Annotated[str | None, typer.Option(help="Comma-separated seeds (default: the config's).")] = None,
     overrides: Overrides = None,
-    model_dir: Annotated[Path | None, typer.Option("--model-dir", help="Score this trained model on --data instead.")] = None,
-    curve: Annotated[bool, typer.Option("--learning-curve", help="Also train on 1..k policies per held-out policy.")] = False,
+    model_dir: Annotated[
+        Path | None, typer.Option("--model-dir", help="Score this trained model on --data instead.")
+    ] = None,
+    curve: Annotated[
+        bool, typer.Option("--learning-curve", help="Also train on 1..k policies per held-out policy.")
+    ] = False,
 ) -> None:
     """Leave-one-policy-out evaluation (or score a trained model with --model-dir)."""
     from clf import evaluate as ev
@@ -115,7 +123,8 @@ def evaluate(
             evaluation = ev.cross_validate(cfg, dataset, seed_list, progress)
             if curve:
                 evaluation.metrics["learning_curve"] = ev.learning_curve(cfg, dataset, progress=progress)
-        title = f"{cfg.model}: leave-one-policy-out over {len(dataset.policies)} policies, seeds {evaluation.metrics['seeds']}"
+        seeds_used = evaluation.metrics["seeds"]
+        title = f"{cfg.model}: leave-one-policy-out over {len(dataset.policies)} policies, seeds {seeds_used}"
     console.err.print(console.scores_table(evaluation.metrics, title))
     if out is not None:
         ev.write_report(evaluation, out)
@@ -125,11 +134,15 @@ def evaluate(
 @app.command()
 @_errors_as_one_line
 def predict(
-    inputs: Annotated[list[str], typer.Argument(help="Policy files (.txt .md .html), .jsonl units, folders, or - for stdin.")],
+    inputs: Annotated[
+        list[str], typer.Argument(help="Policy files (.txt .md .html), .jsonl units, folders, or - for stdin.")
+    ],
     model: Annotated[Path, typer.Option("--model", "-m", help="A model folder written by clf train.")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="table | jsonl | csv | json")] = "table",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here (atomically) instead of stdout.")] = None,
-    summary: Annotated[bool, typer.Option("--summary", help="Per policy: categories, counts and best evidence.")] = False,
+    summary: Annotated[
+        bool, typer.Option("--summary", help="Per policy: categories, counts and best evidence.")
+    ] = False,
     backend: Annotated[str, typer.Option(help="auto, or a model's engine (transformer: onnx | torch).")] = "auto",
 ) -> None:
     """Label policies sentence by sentence, with a probability for each of the 12 labels."""
@@ -145,7 +158,9 @@ def predict(
     if len(items) > 1:
         with console.progress_bar("labelling") as progress:
             done = iter(range(1, len(items) + 1))
-            results = predict_all(predictor, items, documents.read_input, lambda: progress({"step": next(done), "total": len(items)}))
+            results = predict_all(
+                predictor, items, documents.read_input, lambda: progress({"step": next(done), "total": len(items)})
+            )
     else:
         results = predict_all(predictor, items, documents.read_input)
     if summary:
@@ -155,15 +170,32 @@ def predict(
             "json": lambda: json.dumps(summaries, ensure_ascii=False, indent=1) + "\n",
             "jsonl": lambda: console.to_jsonl(summaries),
             "csv": lambda: console.to_csv(
-                [{"policy": s["policy"], "id": e["id"], "text": e["text"], "labels": [label], "scores": {label: e["score"]}}
-                 for s in summaries for label, c in s["categories"].items() for e in c["evidence"]]
+                [
+                    {
+                        "policy": s["policy"],
+                        "id": e["id"],
+                        "text": e["text"],
+                        "labels": [label],
+                        "scores": {label: e["score"]},
+                    }
+                    for s in summaries
+                    for label, c in s["categories"].items()
+                    for e in c["evidence"]
+                ]
             ),
         }[fmt]()
     else:
         rows = [row for _, doc_rows in results for row in doc_rows]
         text = {
             "table": lambda: console.render_text(*(console.units_table(r, d.name) for d, r in results)),
-            "json": lambda: json.dumps([{"policy": d.name, "source": d.source, "units": r} for d, r in results], ensure_ascii=False, indent=1) + "\n",
+            "json": lambda: (
+                json.dumps(
+                    [{"policy": d.name, "source": d.source, "units": r} for d, r in results],
+                    ensure_ascii=False,
+                    indent=1,
+                )
+                + "\n"
+            ),
             "jsonl": lambda: console.to_jsonl(rows),
             "csv": lambda: console.to_csv(rows),
         }[fmt]()
@@ -208,7 +240,9 @@ def annotations_stats(
 @annotations_app.command("agreement")
 @_errors_as_one_line
 def annotations_agreement(
-    folder: Annotated[Path, typer.Argument(help="Folder with first-pass.tsv and second-pass*.tsv.")] = Path("annotations/agreement"),
+    folder: Annotated[Path, typer.Argument(help="Folder with first-pass.tsv and second-pass*.tsv.")] = Path(
+        "annotations/agreement"
+    ),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Cohen's kappa per label between the blind passes, with bootstrap 95% CI."""
@@ -240,8 +274,10 @@ def annotations_split_score(root: Annotated[Path, typer.Argument()] = Path("anno
     from clf.annotations import load_gold, split_score
 
     for policy, row in split_score(load_gold(root)).items():
-        typer.echo(f"{policy}: {row['exact_units']}/{row['gold_units']} gold units exact "
-                   f"(precision {row['precision']:.3f}, recall {row['recall']:.3f})")
+        typer.echo(
+            f"{policy}: {row['exact_units']}/{row['gold_units']} gold units exact "
+            f"(precision {row['precision']:.3f}, recall {row['recall']:.3f})"
+        )
 
 
 def main() -> None:

@@ -59,7 +59,10 @@ def parse_override(text: str) -> tuple[list[str], Any]:
 
 
 def load_config(
-    model: str | None = None, path: str | Path | None = None, overrides: list[str] | None = None, seed: int | None = None
+    model: str | None = None,
+    path: str | Path | None = None,
+    overrides: list[str] | None = None,
+    seed: int | None = None,
 ) -> Config:
     """`model` means configs/<model>.yaml; `path` any config file. Validates model name and params."""
     from clf.models.registry import check_params

@@ -64,7 +64,9 @@ def scores_table(metrics: dict[str, Any], title: str) -> Table:
 
     for label in LABELS:
         row = metrics["per_label"][label]
-        table.add_row(label, CODE_OF[label], cell(row["precision"]), cell(row["recall"]), cell(row["f1"]), str(row["support"]))
+        table.add_row(
+            label, CODE_OF[label], cell(row["precision"]), cell(row["recall"]), cell(row["f1"]), str(row["support"])
+        )
     summary = metrics.get("summary") or {m: metrics[m] for m in ("micro_f1", "macro_f1", "samples_f1")}
     table.caption = "  ".join(f"{k.replace('_', '-')} {cell(v)}" for k, v in summary.items())
     return table

@@ -77,7 +77,9 @@ def load_dataset(path: str | Path = DEFAULT_DATA) -> Dataset:
             for label in labels:
                 if label not in INDEX:
                     hint = suggest(label)
-                    raise DataError(f"unknown label {label!r}" + (f" (did you mean {hint!r}?)" if hint else ""), file, line)
+                    raise DataError(
+                        f"unknown label {label!r}" + (f" (did you mean {hint!r}?)" if hint else ""), file, line
+                    )
             policy = record.get("policy")
             texts.append(text)
             label_lists.append(labels)

@@ -21,8 +21,35 @@ TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
 SUPPORTED = TEXT_SUFFIXES | {".jsonl"}
 _DROP_TAGS = ("script", "style", "nav", "header", "footer", "noscript", "template", "svg", "iframe", "form", "button")
 _BLOCK_TAGS = (
-    "p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "div", "section", "article", "aside", "main", "td", "th", "tr",
-    "table", "ul", "ol", "dl", "dt", "dd", "blockquote", "pre", "br", "hr", "title", "address", "figcaption",
+    "p",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "div",
+    "section",
+    "article",
+    "aside",
+    "main",
+    "td",
+    "th",
+    "tr",
+    "table",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "blockquote",
+    "pre",
+    "br",
+    "hr",
+    "title",
+    "address",
+    "figcaption",
 )
 
 
@@ -111,7 +138,9 @@ def parse(data: bytes, source: str, suffix: str) -> Document:
 def read_file(path: Path) -> Document:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
-        raise DataError(f"unsupported file type {suffix or '(none)'!r}; supported: {', '.join(sorted(SUPPORTED))}", path)
+        raise DataError(
+            f"unsupported file type {suffix or '(none)'!r}; supported: {', '.join(sorted(SUPPORTED))}", path
+        )
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -41,7 +41,9 @@ def _tag(progress: Progress | None, prefix: str) -> Progress | None:
     return lambda event: progress({**event, "stage": f"{prefix} · {event['stage']}" if "stage" in event else prefix})
 
 
-def cross_validate(config: Config, data: Dataset, seeds: list[int] | None = None, progress: Progress | None = None) -> Evaluation:
+def cross_validate(
+    config: Config, data: Dataset, seeds: list[int] | None = None, progress: Progress | None = None
+) -> Evaluation:
     """Leave-one-policy-out over the data's policies, once per seed."""
     seeds = seeds if seeds is not None else config.evaluation.seeds
     folds = outer_folds(data.groups)
@@ -52,7 +54,9 @@ def cross_validate(config: Config, data: Dataset, seeds: list[int] | None = None
         fold_rows = []
         for policy, train_idx, test_idx in folds:
             started = time.perf_counter()
-            predictor = fit_predictor(seeded, data.subset(train_idx), _tag(progress, f"seed {seed} · held out {policy}"))
+            predictor = fit_predictor(
+                seeded, data.subset(train_idx), _tag(progress, f"seed {seed} · held out {policy}")
+            )
             test = data.subset(test_idx)
             scores = predictor.scores(test.texts)
             pred = predictor.decide(scores)
@@ -125,11 +129,21 @@ def learning_curve(
             for subset in list(itertools.combinations(others, k))[:max_subsets]:
                 idx = [i for i in train_idx if data.groups[i] in subset]
                 predictor = fit_predictor(
-                    config.model_copy(update={"seed": seed}), data.subset(idx), _tag(progress, f"curve {held_out} k={k}")
+                    config.model_copy(update={"seed": seed}),
+                    data.subset(idx),
+                    _tag(progress, f"curve {held_out} k={k}"),
                 )
                 pred = predictor.decide(predictor.scores(test.texts))
                 m = score(test.y, pred)
-                rows.append({"held_out": held_out, "n_train_policies": k, "train": list(subset), "macro_f1": m["macro_f1"], "micro_f1": m["micro_f1"]})
+                rows.append(
+                    {
+                        "held_out": held_out,
+                        "n_train_policies": k,
+                        "train": list(subset),
+                        "macro_f1": m["macro_f1"],
+                        "micro_f1": m["micro_f1"],
+                    }
+                )
     return rows
 
 
@@ -137,10 +151,20 @@ def score_predictor(predictor: Predictor, data: Dataset) -> Evaluation:
     """Score a trained model on a labelled file (no training, no tuning)."""
     scores = predictor.scores(data.texts)
     pred = predictor.decide(scores)
-    metrics = {"model": predictor.config.model, "data": {"sha256": data.sha256, "units": len(data)}, **score(data.y, pred)}
+    metrics = {
+        "model": predictor.config.model,
+        "data": {"sha256": data.sha256, "units": len(data)},
+        **score(data.y, pred),
+    }
     rows = [
-        {"id": data.ids[i], "policy": data.groups[i], "text": data.texts[i], "gold": from_row(data.y[i]), "pred": from_row(pred[i]),
-         "scores": {label: round(float(s), 5) for label, s in zip(LABELS, scores[i], strict=True)}}
+        {
+            "id": data.ids[i],
+            "policy": data.groups[i],
+            "text": data.texts[i],
+            "gold": from_row(data.y[i]),
+            "pred": from_row(pred[i]),
+            "scores": {label: round(float(s), 5) for label, s in zip(LABELS, scores[i], strict=True)},
+        }
         for i in range(len(data))
     ]
     return Evaluation(metrics, rows)
@@ -148,6 +172,7 @@ def score_predictor(predictor: Predictor, data: Dataset) -> Evaluation:
 
 def per_label_table(metrics: dict[str, Any]) -> str:
     """Markdown table: per-label P/R/F1 (mean ± std where there are seeds) and support."""
+
     def cell(value: Any) -> str:
         if isinstance(value, dict):
             return f"{value['mean']:.3f} ± {value['std']:.3f}" if value.get("n", 1) > 1 else f"{value['mean']:.3f}"
@@ -157,7 +182,10 @@ def per_label_table(metrics: dict[str, Any]) -> str:
     lines = ["| label | code | precision | recall | F1 | support |", "|---|---|---|---|---|---|"]
     for label in LABELS:
         row = per_label[label]
-        lines.append(f"| {label} | {CODE_OF[label]} | {cell(row['precision'])} | {cell(row['recall'])} | {cell(row['f1'])} | {row['support']} |")
+        lines.append(
+            f"| {label} | {CODE_OF[label]} | {cell(row['precision'])} | {cell(row['recall'])} "
+            f"| {cell(row['f1'])} | {row['support']} |"
+        )
     summary = metrics.get("summary") or {m: metrics[m] for m in METRICS}
     lines.append("")
     lines.append(" · ".join(f"{m.replace('_', '-')}: {cell(summary[m])}" for m in METRICS))

@@ -32,7 +32,4 @@ def outer_folds(groups: list[str | None], max_folds: int = 10) -> list[tuple[str
     if len(distinct) <= max_folds:
         return [(p, np.flatnonzero(codes != k), np.flatnonzero(codes == k)) for k, p in enumerate(distinct)]
     splitter = GroupKFold(n_splits=max_folds)
-    return [
-        (f"fold-{k + 1}", train, test)
-        for k, (train, test) in enumerate(splitter.split(codes, groups=codes))
-    ]
+    return [(f"fold-{k + 1}", train, test) for k, (train, test) in enumerate(splitter.split(codes, groups=codes))]

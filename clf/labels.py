@@ -19,7 +19,9 @@ DEFINITIONS: dict[str, str] = {
     "Data Security": "How data is protected, and the limits of that protection.",
     "Policy Change": "How the policy may change and how users learn of it.",
     "Do Not Track": "Handling of browser Do Not Track signals.",
-    "International and Specific Audiences": "Children, EU/UK, California or other specific groups; cross-border transfers.",
+    "International and Specific Audiences": (
+        "Children, EU/UK, California or other specific groups; cross-border transfers."
+    ),
     "Introductory/Generic": "Fallback: text about the document that states no practice.",
     "Practice not covered": "Fallback: a concrete privacy statement that fits no practice label.",
     "Privacy contact information": "How to reach the company about privacy.",

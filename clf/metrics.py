@@ -19,7 +19,7 @@ def score(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, Any]:
         # has no defined recall, and counting it as 0 would punish the model for the data
         "macro_f1": float(np.mean(f[present])) if present.any() else 0.0,
         "samples_f1": float(f1_score(y_true, y_pred, average="samples", zero_division=0)),
-        "units": int(len(y_true)),
+        "units": len(y_true),
         "per_label": {
             label: {"precision": float(p[j]), "recall": float(r[j]), "f1": float(f[j]), "support": int(support[j])}
             for j, label in enumerate(LABELS)

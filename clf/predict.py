@@ -34,7 +34,10 @@ def predict_document(predictor: Predictor, doc: Document) -> list[dict[str, Any]
 
 
 def predict_all(
-    predictor: Predictor, items: Iterable[Any], read: Callable[[Any], Document], on_done: Callable[[], None] | None = None
+    predictor: Predictor,
+    items: Iterable[Any],
+    read: Callable[[Any], Document],
+    on_done: Callable[[], None] | None = None,
 ) -> list[tuple[Document, list[dict[str, Any]]]]:
     """Read and label every input before anything is written, so a bad input leaves no partial output."""
     results = []

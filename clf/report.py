@@ -704,33 +704,37 @@ def confusion_figure(predictions: list[dict[str, Any]], mode: str = "missed", mo
 
 # --- error analysis ------------------------------------------------------------------------------
 
-TAGS = ("table row", "list fragment", "heading", "contact detail", "negation", "fallback", "sentence")
+TAGS = ("table row", "list fragment", "heading/short line", "contact detail", "negation", "fallback", "sentence")
 _BULLET = re.compile(r"^\s*(?:[•●▪◦·*\-–—]|\(?[a-z]\)|\(?[ivx]{1,4}\)|\d+\))\s*")
 _SECTION = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[A-Z]\.)\s+\S")
-_JOINED_CELLS = re.compile(r"[a-z]{4,}[A-Z][a-z]{2,}")
+_JOINED_CELLS = re.compile(r"[a-z]{5,}[A-Z][a-z]+")  # "ProcessingRequest": cells of a table row run together
+_BRANDS = re.compile(r"DoubleClick|LinkedIn|JavaScript|TypeScript|PayPal", re.IGNORECASE)
+_GRID = re.compile(r"(?:\b(?:YES|NO|N/A)\b|[✓✔✗✘])")
 _NEGATION = re.compile(r"\b(?:not|never|no|none|nor|neither|cannot|without)\b|n't\b", re.IGNORECASE)
-_CONTACT = re.compile(r"@|\b(?:e-?mail|phone|tel|fax|address)\s*:|\+?\d[\d ()-]{7,}\d")
+_CONTACT = re.compile(r"@|\b(?:e-?mail|phone|tel|fax|address)\s*:|\+?\d[\d ()-]{7,}\d", re.IGNORECASE)
+_END = (".", "?", "!", ",", ";", ":")
 
 
 def error_tags(text: str, gold: Iterable[str] = (), pred: Iterable[str] = ()) -> list[str]:
     """Display heuristics for error analysis: what kind of unit this is (several tags may apply).
 
-    table row: cells run together ("ProcessingRequest") or tab/pipe separated; list fragment: bullet,
-    (a)/(iv)/1) marker, lower-case start or a trailing , ; : ; heading: a short line without final
-    punctuation or a numbered section title; contact detail: e-mail/phone/address; negation: not,
-    never, no, n't…; fallback: gold or prediction holds a fallback label; otherwise sentence.
+    table row: cells run together ("ProcessingRequest"), tab/pipe separated, or a YES/NO grid;
+    list fragment: bullet or (a)/(iv)/1) marker, lower-case start, or a trailing , ; : ;
+    heading/short line: at most 8 words without final punctuation, or a numbered section title
+    (a heading cannot be told from a short list item without context); contact detail:
+    e-mail/phone/address; negation: not, never, no, n't…; fallback: gold or prediction holds a
+    fallback label; otherwise sentence. The first tag is the one used for grouping.
     """
     text = text.strip()
     words = text.split()
     tags = []
-    if "\t" in text or " | " in text or _JOINED_CELLS.search(text):
+    joined = _JOINED_CELLS.search(_BRANDS.sub(" ", text))
+    if "\t" in text or " | " in text or joined or len(_GRID.findall(text)) >= 3:
         tags.append("table row")
-    if _BULLET.match(text) or (text[:1].islower()) or text.endswith((",", ";", ":")):
+    if _BULLET.match(text) or text[:1].islower() or text.endswith((",", ";", ":")):
         tags.append("list fragment")
-    if (len(words) <= 8 and not text.endswith((".", "?", "!", ",", ";", ":"))) or (
-        _SECTION.match(text) and len(words) <= 10
-    ):
-        tags.append("heading")
+    if (len(words) <= 8 and not text.endswith(_END)) or (_SECTION.match(text) and len(words) <= 10):
+        tags.append("heading/short line")
     if _CONTACT.search(text):
         tags.append("contact detail")
     if _NEGATION.search(text):

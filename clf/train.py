@@ -65,7 +65,11 @@ def fit_predictor(config: Config, data: Dataset, progress: Progress | None = Non
     info = {
         "seed": config.seed,
         "timings_seconds": {"thresholds": round(tuned - started, 2), "final_fit": round(finished - tuned, 2)},
-        "inner_cv": {"micro_f1": inner["micro_f1"], "macro_f1": inner["macro_f1"], "note": "thresholds tuned on these same out-of-fold scores: optimistic"},
+        "inner_cv": {
+            "micro_f1": inner["micro_f1"],
+            "macro_f1": inner["macro_f1"],
+            "note": "thresholds tuned on these same out-of-fold scores: optimistic",
+        },
     }
     if len(searched) > 1:
         info["search"] = searched

@@ -50,11 +50,16 @@ TINY = {
         ("You can correct inaccurate information in your profile.", ["User Access, Edit and Deletion"]),
         ("We retain your data while your account is open.", ["Data Retention"]),
         ("No method of transmission over the internet is completely secure.", ["Data Security"]),
-        ("Residents of the European Union may lodge a complaint with a supervisory authority.", ["International and Specific Audiences"]),
+        (
+            "Residents of the European Union may lodge a complaint with a supervisory authority.",
+            ["International and Specific Audiences"],
+        ),
         ("Contents", ["Introductory/Generic"]),
         ("Write to our data protection officer at 1 Main Street, Springfield.", ["Privacy contact information"]),
-        ("We use cookies to remember your preferences and share statistics with our analytics provider.",
-         ["First Party Collection/Use", "Third Party Sharing/Collection"]),
+        (
+            "We use cookies to remember your preferences and share statistics with our analytics provider.",
+            ["First Party Collection/Use", "Third Party Sharing/Collection"],
+        ),
     ],
 }
 

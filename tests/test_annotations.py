@@ -16,11 +16,30 @@ from tests.conftest import ROOT
 runner = CliRunner()
 SOURCE = "Privacy Policy\n\nWe collect your e-mail address. We never sell it.\n"
 GOOD = [
-    {"policy": "demo", "id": "demo-0001", "start": 0, "end": 14, "text": "Privacy Policy", "labels": ["Introductory/Generic"]},
-    {"policy": "demo", "id": "demo-0002", "start": 16, "end": 47, "text": "We collect your e-mail address.",
-     "labels": ["First Party Collection/Use"]},
-    {"policy": "demo", "id": "demo-0003", "start": 48, "end": 65, "text": "We never sell it.",
-     "labels": ["Third Party Sharing/Collection"]},
+    {
+        "policy": "demo",
+        "id": "demo-0001",
+        "start": 0,
+        "end": 14,
+        "text": "Privacy Policy",
+        "labels": ["Introductory/Generic"],
+    },
+    {
+        "policy": "demo",
+        "id": "demo-0002",
+        "start": 16,
+        "end": 47,
+        "text": "We collect your e-mail address.",
+        "labels": ["First Party Collection/Use"],
+    },
+    {
+        "policy": "demo",
+        "id": "demo-0003",
+        "start": 48,
+        "end": 65,
+        "text": "We never sell it.",
+        "labels": ["Third Party Sharing/Collection"],
+    },
 ]
 
 
@@ -56,7 +75,12 @@ def mutate(index: int, **changes):
 @pytest.mark.parametrize(
     ("records", "raw", "line", "message"),
     [
-        (mutate(1, labels=["First Party Colection/Use"]), None, 2, "unknown label 'First Party Colection/Use' (did you mean"),
+        (
+            mutate(1, labels=["First Party Colection/Use"]),
+            None,
+            2,
+            "unknown label 'First Party Colection/Use' (did you mean",
+        ),
         (mutate(1, labels=["Introductory/Generic", "Data Security"]), None, 2, "must stand alone"),
         (mutate(2, labels=[]), None, 3, "'labels' is empty"),
         (mutate(2, id="demo-0002"), None, 3, "duplicate id 'demo-0002'"),
@@ -88,7 +112,7 @@ def test_all_problems_are_reported_at_once(tmp_path):
 
 def test_load_gold_refuses_a_bad_file(tmp_path):
     write_gold(tmp_path, mutate(1, labels=[]))
-    with pytest.raises(DataError, match="demo.jsonl:2: 'labels' is empty"):
+    with pytest.raises(DataError, match=r"demo\.jsonl:2: 'labels' is empty"):
         load_gold(tmp_path)
 
 
@@ -96,13 +120,13 @@ def test_sheets_apply_by_id_and_refuse_silent_overwrites(tmp_path):
     gold = write_gold(tmp_path, mutate(1, labels=["Data Security"]))
     sheet = tmp_path / "sheet.tsv"
     sheet.write_text("demo-0002\tFP\tflag\tR1: the operator collects\n", encoding="utf-8")
-    with pytest.raises(DataError, match="already carry different labels"):
+    with pytest.raises(DataError, match=r"already carry different labels"):
         apply_sheet_to_folder(sheet, tmp_path)
     assert apply_sheet_to_folder(sheet, tmp_path, overwrite=True)["demo"]["changed"] == 1
     record = json.loads(gold.read_text().splitlines()[1])
     assert record["labels"] == ["First Party Collection/Use"] and record["flag"] is True
     sheet.write_text("demo-0002\tFP,XX\n", encoding="utf-8")
-    with pytest.raises(DataError, match="sheet.tsv:1: unknown code"):
+    with pytest.raises(DataError, match=r"sheet\.tsv:1: unknown code"):
         parse_sheet(sheet)
 
 

@@ -40,7 +40,7 @@ def test_suggest_and_matrix_round_trip():
     y = to_matrix([["Data Retention", "Data Security"], ["Do Not Track"]])
     assert y.shape == (2, 12) and y.sum() == 3
     assert from_row(y[0]) == ["Data Retention", "Data Security"]
-    assert FALLBACKS == {"Introductory/Generic", "Practice not covered"}
+    assert {"Introductory/Generic", "Practice not covered"} == FALLBACKS
     with pytest.raises(KeyError):
         to_matrix([["Nope"]])
     assert np.array_equal(to_matrix([[]]), np.zeros((1, 12)))

@@ -11,7 +11,14 @@ def texts(source: str) -> list[str]:
 
 def test_sentences_headings_and_list_items_are_units():
     source = "Cookies\n\nWe use cookies. They help us.\n\nWe collect:\n• your name\n• your e-mail\n"
-    assert texts(source) == ["Cookies", "We use cookies.", "They help us.", "We collect:", "• your name", "• your e-mail"]
+    assert texts(source) == [
+        "Cookies",
+        "We use cookies.",
+        "They help us.",
+        "We collect:",
+        "• your name",
+        "• your e-mail",
+    ]
 
 
 def test_pdf_hard_wraps_are_joined_but_headings_are_not():
@@ -36,7 +43,10 @@ def test_abbreviations_and_lowercase_continuations_do_not_split():
 
 
 def test_a_url_after_a_sentence_is_its_own_unit():
-    assert texts("Contact us at any time.    https://example.com/\n") == ["Contact us at any time.", "https://example.com/"]
+    assert texts("Contact us at any time.    https://example.com/\n") == [
+        "Contact us at any time.",
+        "https://example.com/",
+    ]
 
 
 @pytest.mark.parametrize("policy", POLICIES)

@@ -80,7 +80,11 @@ class TfidfModel(Classifier):
             column = y[:, j]
             if 0 < column.sum() < len(column):
                 lr = LogisticRegression(
-                    C=self.C, class_weight=self.class_weight, solver="liblinear", max_iter=self.max_iter, random_state=seed
+                    C=self.C,
+                    class_weight=self.class_weight,
+                    solver="liblinear",
+                    max_iter=self.max_iter,
+                    random_state=seed,
                 )
                 lr.fit(x, column)
                 coef[j], intercept[j] = lr.coef_[0], lr.intercept_[0]
