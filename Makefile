@@ -19,7 +19,10 @@ demo: install
 test: install
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
+readme: install
+	$(BIN)/python -m clf.readme
+
 lint: install
 	$(BIN)/ruff check .
 
-.PHONY: install demo test lint
+.PHONY: install demo test lint readme

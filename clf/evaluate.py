@@ -66,6 +66,7 @@ def cross_validate(
                     "policy": policy,
                     "units": len(test_idx),
                     "thresholds": dict(zip(LABELS, map(float, predictor.thresholds), strict=True)),
+                    "params": predictor.config.params,
                     "seconds": round(time.perf_counter() - started, 2),
                     "metrics": score(test.y, pred),
                 }
@@ -118,7 +119,7 @@ def summarize(config: Config, data: Dataset, runs: list[dict[str, Any]]) -> dict
 
 
 def learning_curve(
-    config: Config, data: Dataset, max_subsets: int = 4, seed: int = 0, progress: Progress | None = None
+    config: Config, data: Dataset, max_subsets: int = 2, seed: int = 0, progress: Progress | None = None
 ) -> list[dict[str, Any]]:
     """Macro-F1 on each held-out policy when training on 1, 2, … of the other policies."""
     rows = []

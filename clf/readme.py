@@ -1,0 +1,84 @@
+"""Regenerate the README's result tables from the files the commands wrote (`make readme`).
+
+Each table sits between `<!-- NAME:start -->` and `<!-- NAME:end -->` markers, so the
+numbers in the README are always the ones last written by `clf evaluate`, the annotation
+commands and the benchmark script — never typed by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from clf.agreement import kappa_table, load_passes
+from clf.annotations import load_gold, stats
+from clf.labels import CODE_OF, LABELS
+from clf.report import kappa_markdown, stats_markdown
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _cell(value: dict) -> str:
+    return f"{value['mean']:.3f} ± {value['std']:.3f}" if value.get("n", 1) > 1 else f"{value['mean']:.3f}"
+
+
+def lopo_markdown(results: dict[str, dict]) -> str:
+    """Models side by side: summary rows, then per-label F1 (with precision/recall) and support."""
+    names = list(results)
+    lines = ["| | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for metric in ("micro_f1", "macro_f1", "samples_f1"):
+        lines.append(f"| **{metric.replace('_', '-')}** | " + " | ".join(_cell(results[n]["summary"][metric]) for n in names) + " |")
+    seeds = " | ".join(str(len(results[n]["seeds"])) for n in names)
+    lines.append(f"| seeds | {seeds} |")
+    lines += ["", "Per label — F1 (precision / recall), support:", ""]
+    lines += ["| label | support | " + " | ".join(names) + " |", "|---|---:|" + "---|" * len(names)]
+    for label in LABELS:
+        cells = []
+        for n in names:
+            row = results[n]["per_label"][label]
+            cells.append(f"{_cell(row['f1'])} ({row['precision']['mean']:.2f} / {row['recall']['mean']:.2f})")
+        support = results[names[0]]["per_label"][label]["support"]
+        lines.append(f"| {label} ({CODE_OF[label]}) | {support} | " + " | ".join(cells) + " |")
+    policies = list(results[names[0]]["per_policy"])
+    lines += ["", "Macro-F1 per held-out policy:", ""]
+    lines += ["| held-out policy | units | " + " | ".join(names) + " |", "|---|---:|" + "---|" * len(names)]
+    for policy in policies:
+        units = results[names[0]]["per_policy"][policy]["units"]
+        lines.append(f"| {policy} | {units} | " + " | ".join(_cell(results[n]["per_policy"][policy]["macro_f1"]) for n in names) + " |")
+    return "\n".join(lines)
+
+
+def sections(root: Path = ROOT) -> dict[str, str]:
+    found = {
+        "stats": stats_markdown(stats(load_gold(root / "annotations"))),
+        "agreement": kappa_markdown(kappa_table(*load_passes(root / "annotations" / "agreement"))),
+    }
+    results = {}
+    for folder in sorted((root / "reports").glob("*/metrics.json")):
+        results[folder.parent.name] = json.loads(folder.read_text())
+    order = ["tfidf", "transformer"]
+    results = {k: results[k] for k in sorted(results, key=lambda k: (order.index(k) if k in order else 9, k))}
+    if results:
+        found["lopo"] = lopo_markdown(results)
+    bench = root / "benchmarks" / "results.md"
+    if bench.exists():
+        found["benchmark"] = bench.read_text(encoding="utf-8").strip()
+    return found
+
+
+def update(path: Path = ROOT / "README.md") -> list[str]:
+    """Replace every marked block whose content we can produce; returns the names replaced."""
+    text = path.read_text(encoding="utf-8")
+    done = []
+    for name, body in sections(path.parent).items():
+        pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(\n<!-- {name}:end -->)", re.DOTALL)
+        if pattern.search(text):
+            text = pattern.sub(lambda m, body=body: m.group(1) + body + m.group(2), text)
+            done.append(name)
+    path.write_text(text, encoding="utf-8")
+    return done
+
+
+if __name__ == "__main__":
+    print("updated:", ", ".join(update()))
