@@ -72,9 +72,9 @@ def update(path: Path = ROOT / "README.md") -> list[str]:
     text = path.read_text(encoding="utf-8")
     done = []
     for name, body in sections(path.parent).items():
-        pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(\n<!-- {name}:end -->)", re.DOTALL)
+        pattern = re.compile(rf"(<!-- {name}:start -->\n)(?:.*?\n)?(<!-- {name}:end -->)", re.DOTALL)
         if pattern.search(text):
-            text = pattern.sub(lambda m, body=body: m.group(1) + body + m.group(2), text)
+            text = pattern.sub(lambda m, body=body: m.group(1) + body + "\n" + m.group(2), text)
             done.append(name)
     path.write_text(text, encoding="utf-8")
     return done

@@ -215,13 +215,13 @@ def kappa_figure(table: dict[str, Any]) -> Figure:
         ax.errorbar(
             row["kappa"], i, xerr=[[row["kappa"] - low], [high - row["kappa"]]], fmt="o", color="tab:blue", capsize=3
         )
-        ax.text(1.02, i, note, va="center", fontsize=7, transform=ax.get_yaxis_transform())
-    for x, name in ((0.6, "substantial"), (0.8, "almost perfect")):
-        ax.axvline(x, color="grey", linestyle=":", linewidth=1)
-        ax.text(x, len(rows) - 0.4, name, fontsize=7, color="grey", ha="center")
+        ax.text(1.01, i, note, va="center", fontsize=7, transform=ax.get_yaxis_transform())
+    for x, name, style in ((0.6, "κ 0.6: substantial", ":"), (0.8, "κ 0.8: almost perfect", "--")):
+        ax.axvline(x, color="grey", linestyle=style, linewidth=1, label=name)
+    ax.legend(fontsize=7, loc="lower left")
     ax.set_yticks(range(len(rows)), [_long(r["label"]) for r in rows], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlim(min(-0.1, *(r["ci_low"] for r in rows if r["ci_low"] is not None)), 1.0)
+    ax.set_xlim(min(-0.1, *(r["ci_low"] for r in rows if r["ci_low"] is not None)), 1.04)
     ax.set_xlabel("Cohen's κ (95% bootstrap CI)")
     ax.set_ylabel("label")
     macro = table["macro_kappa"]
@@ -708,7 +708,7 @@ TAGS = ("table row", "list fragment", "heading/short line", "contact detail", "n
 _BULLET = re.compile(r"^\s*(?:[•●▪◦·*\-–—]|\(?[a-z]\)|\(?[ivx]{1,4}\)|\d+\))\s*")
 _SECTION = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[A-Z]\.)\s+\S")
 _JOINED_CELLS = re.compile(r"[a-z]{5,}[A-Z][a-z]+")  # "ProcessingRequest": cells of a table row run together
-_BRANDS = re.compile(r"DoubleClick|LinkedIn|JavaScript|TypeScript|PayPal", re.IGNORECASE)
+_BRANDS = re.compile(r"DoubleClick|LinkedIn|JavaScript|TypeScript|PayPal|SoftwarePlant|PlumStack", re.IGNORECASE)
 _GRID = re.compile(r"(?:\b(?:YES|NO|N/A)\b|[✓✔✗✘])")
 _NEGATION = re.compile(r"\b(?:not|never|no|none|nor|neither|cannot|without)\b|n't\b", re.IGNORECASE)
 _CONTACT = re.compile(r"@|\b(?:e-?mail|phone|tel|fax|address)\s*:|\+?\d[\d ()-]{7,}\d", re.IGNORECASE)
