@@ -77,3 +77,13 @@ def test_decisions_follow_the_spec_order():
     assert pred[1].nonzero()[0].tolist() == [pnc]
     assert pred[2].nonzero()[0].tolist() == [fp]
     assert decide(scores, thresholds, always_one_label=False)[2].sum() == 0
+
+
+def test_an_ensemble_averages_its_members_and_round_trips(tmp_path, tiny_data):
+    data = load_dataset(tiny_data)
+    members = [{"model": "tfidf", "params": {"C": 1.0}}, {"model": "tfidf", "params": {"C": 100.0}}]
+    ensemble = registry.create("ensemble", {"members": members}).fit(data.texts, data.y)
+    single = [registry.create("tfidf", m["params"]).fit(data.texts, data.y).predict_proba(TEXTS) for m in members]
+    np.testing.assert_allclose(ensemble.predict_proba(TEXTS), (single[0] + single[1]) / 2, atol=1e-6)
+    ensemble.save(tmp_path / "e")
+    np.testing.assert_array_equal(registry.load(tmp_path / "e").predict_proba(TEXTS), ensemble.predict_proba(TEXTS))

@@ -13,9 +13,10 @@ from clf.models.base import Classifier
 
 def _registry() -> dict[str, type[Classifier]]:
     # Imported here so that loading one model never imports another's heavy dependencies.
+    from clf.models.ensemble import EnsembleModel
     from clf.models.tfidf import TfidfModel
 
-    models: dict[str, type[Classifier]] = {"tfidf": TfidfModel}
+    models: dict[str, type[Classifier]] = {"tfidf": TfidfModel, "ensemble": EnsembleModel}
     try:
         from clf.models.transformer import TransformerModel
     except ImportError:  # the transformer module is optional until it lands
