@@ -29,7 +29,8 @@ class EnsembleModel(Classifier):
         for i, member in enumerate(self.members, 1):
             model = registry.create(member["model"], member.get("params", {}))
             tag = f"member {i}/{len(self.members)} ({member['model']})"
-            model.fit(texts, y, seed=seed, progress=(lambda e, tag=tag: progress({**e, "stage": tag})) if progress else None)
+            report = (lambda e, tag=tag: progress({**e, "stage": tag})) if progress else None
+            model.fit(texts, y, seed=seed, progress=report)
             self.models_.append(model)
         return self
 
