@@ -45,14 +45,12 @@ def parse_sheet(path: str | Path) -> dict[str, dict]:
     return decisions
 
 
-def apply_sheet(sheet: str | Path, gold: str | Path, overwrite: bool = False) -> dict[str, int]:
-    """Copy a sheet's decisions into a gold file (atomically); returns counts of what changed."""
-    decisions = parse_sheet(sheet)
+def apply_decisions(decisions: dict[str, dict], gold: str | Path, overwrite: bool = False) -> dict[str, int]:
+    """Copy decisions into one gold file (atomically); returns counts of what changed."""
     records = [r for _, r in read_jsonl(gold)]
-    known = {r["id"] for r in records}
-    missing = sorted(set(decisions) - known)
+    missing = sorted(set(decisions) - {r["id"] for r in records})
     if missing:
-        raise DataError(f"ids not in {gold}: {missing[:5]}", sheet)
+        raise DataError(f"ids not in this file: {missing[:5]}", gold)
     changed = conflicts = 0
     for record in records:
         decision = decisions.get(record["id"])
@@ -68,9 +66,24 @@ def apply_sheet(sheet: str | Path, gold: str | Path, overwrite: bool = False) ->
             if key in decision:
                 record[key] = decision[key]
     if conflicts:
-        raise DataError(f"{conflicts} units already carry different labels; pass overwrite to replace them", sheet)
+        raise DataError(f"{conflicts} units already carry different labels; pass overwrite to replace them", gold)
     write_jsonl(gold, records)
     return {"decided": len(decisions), "changed": changed, "unlabelled": sum(not r["labels"] for r in records)}
+
+
+def apply_sheet(sheet: str | Path, gold: str | Path, overwrite: bool = False) -> dict[str, int]:
+    return apply_decisions(parse_sheet(sheet), gold, overwrite)
+
+
+def apply_sheet_to_folder(sheet: str | Path, root: str | Path, overwrite: bool = False) -> dict[str, dict[str, int]]:
+    """Route a sheet's decisions to each policy's gold file by id prefix (`<policy>-NNNN`)."""
+    by_policy: dict[str, dict[str, dict]] = {}
+    for unit_id, decision in parse_sheet(sheet).items():
+        by_policy.setdefault(unit_id.rsplit("-", 1)[0], {})[unit_id] = decision
+    for policy in by_policy:
+        if not (Path(root) / f"{policy}.jsonl").exists():
+            raise DataError(f"no gold file for policy {policy!r} in {root}", sheet)
+    return {policy: apply_decisions(d, Path(root) / f"{policy}.jsonl", overwrite) for policy, d in by_policy.items()}
 
 
 def render(gold: str | Path, first: int = 1, last: int | None = None) -> str:
@@ -84,25 +97,3 @@ def render(gold: str | Path, first: int = 1, last: int | None = None) -> str:
         lines.append(f"{record['id']} | {labels} | {record['text']}")
     return "\n".join(lines)
 
-
-def apply_sheet_to_folder(sheet: str | Path, root: str | Path, overwrite: bool = False) -> dict[str, dict[str, int]]:
-    """Route a sheet's decisions to each policy's gold file by id prefix (`<policy>-NNNN`)."""
-    import tempfile
-
-    decisions_by_policy: dict[str, list[str]] = {}
-    for line in Path(sheet).read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            decisions_by_policy.setdefault(line.split("\t", 1)[0].rsplit("-", 1)[0], []).append(line)
-    parse_sheet(sheet)  # report format problems at their real line numbers first
-    results = {}
-    for policy, lines in decisions_by_policy.items():
-        gold = Path(root) / f"{policy}.jsonl"
-        if not gold.exists():
-            raise DataError(f"no gold file for policy {policy!r} in {root}", sheet)
-        with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False, encoding="utf-8") as part:
-            part.write("\n".join(lines) + "\n")
-        try:
-            results[policy] = apply_sheet(part.name, gold, overwrite)
-        finally:
-            Path(part.name).unlink()
-    return results
