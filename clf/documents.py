@@ -7,7 +7,6 @@ block elements become paragraphs, so `start`/`end` refer to the extracted text.
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from clf.errors import DataError
+from clf.jsonl import parse_lines
 from clf.segment import Unit, split_units
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
@@ -101,15 +101,7 @@ def _decode(data: bytes, source: str) -> str:
 
 def _jsonl_records(text: str, source: str) -> list[dict[str, Any]]:
     records = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"invalid JSON ({exc.msg} at column {exc.colno})", source, number) from None
-        if not isinstance(record, dict):
-            raise DataError("each line must be a JSON object", source, number)
+    for number, record in parse_lines(text.splitlines(), source):
         if not isinstance(record.get("text"), str) or not record["text"].strip():
             raise DataError("each record needs a non-empty 'text' string", source, number)
         records.append(record)

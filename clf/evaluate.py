@@ -35,6 +35,18 @@ class Evaluation:
     predictions: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _prediction_row(data: Dataset, i: int, pred: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
+    """One unit's line in predictions.jsonl: who it is, gold and predicted labels, all 12 scores."""
+    return {
+        "id": data.ids[i],
+        "policy": data.groups[i],
+        "text": data.texts[i],
+        "gold": from_row(data.y[i]),
+        "pred": from_row(pred),
+        "scores": {label: round(float(s), 5) for label, s in zip(LABELS, scores, strict=True)},
+    }
+
+
 def _tag(progress: Progress | None, prefix: str) -> Progress | None:
     if progress is None:
         return None
@@ -71,19 +83,10 @@ def cross_validate(
                     "metrics": score(test.y, pred),
                 }
             )
-            for i, row in enumerate(test_idx):
-                predictions.append(
-                    {
-                        "seed": seed,
-                        "fold": policy,
-                        "id": data.ids[row],
-                        "policy": data.groups[row],
-                        "text": data.texts[row],
-                        "gold": from_row(data.y[row]),
-                        "pred": from_row(pred[i]),
-                        "scores": {label: round(float(s), 5) for label, s in zip(LABELS, scores[i], strict=True)},
-                    }
-                )
+            predictions += [
+                {"seed": seed, "fold": policy, **_prediction_row(data, row, pred[i], scores[i])}
+                for i, row in enumerate(test_idx)
+            ]
         runs.append({"seed": seed, "metrics": score(data.y, y_pred), "folds": fold_rows})
     return Evaluation(summarize(config, data, runs), predictions)
 
@@ -157,17 +160,7 @@ def score_predictor(predictor: Predictor, data: Dataset) -> Evaluation:
         "data": {"sha256": data.sha256, "units": len(data)},
         **score(data.y, pred),
     }
-    rows = [
-        {
-            "id": data.ids[i],
-            "policy": data.groups[i],
-            "text": data.texts[i],
-            "gold": from_row(data.y[i]),
-            "pred": from_row(pred[i]),
-            "scores": {label: round(float(s), 5) for label, s in zip(LABELS, scores[i], strict=True)},
-        }
-        for i in range(len(data))
-    ]
+    rows = [_prediction_row(data, i, pred[i], scores[i]) for i in range(len(data))]
     return Evaluation(metrics, rows)
 
 

@@ -12,8 +12,21 @@ from typing import Any
 from clf.errors import DataError
 
 
-def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def parse_lines(lines: Iterable[str], source: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, object) for each non-blank line; bad JSON raises DataError at its line."""
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"invalid JSON ({exc.msg} at column {exc.colno})", source, number) from None
+        if not isinstance(record, dict):
+            raise DataError("each line must be a JSON object", source, number)
+        yield number, record
+
+
+def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     path = Path(path)
     try:
         handle = path.open(encoding="utf-8")
@@ -21,16 +34,7 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
         raise DataError("file not found", path) from None
     with handle:
         try:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise DataError(f"invalid JSON ({exc.msg} at column {exc.colno})", path, number) from None
-                if not isinstance(record, dict):
-                    raise DataError("each line must be a JSON object", path, number)
-                yield number, record
+            yield from parse_lines(handle, path)
         except UnicodeDecodeError:
             raise DataError("not UTF-8 text", path) from None
 

@@ -28,7 +28,8 @@ def lopo_markdown(results: dict[str, dict]) -> str:
     names = list(results)
     lines = ["| | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for metric in ("micro_f1", "macro_f1", "samples_f1"):
-        lines.append(f"| **{metric.replace('_', '-')}** | " + " | ".join(_cell(results[n]["summary"][metric]) for n in names) + " |")
+        cells = " | ".join(_cell(results[n]["summary"][metric]) for n in names)
+        lines.append(f"| **{metric.replace('_', '-')}** | {cells} |")
     seeds = " | ".join(str(len(results[n]["seeds"])) for n in names)
     lines.append(f"| seeds | {seeds} |")
     lines += ["", "Per label — F1 (precision / recall), support:", ""]
@@ -45,7 +46,8 @@ def lopo_markdown(results: dict[str, dict]) -> str:
     lines += ["| held-out policy | units | " + " | ".join(names) + " |", "|---|---:|" + "---|" * len(names)]
     for policy in policies:
         units = results[names[0]]["per_policy"][policy]["units"]
-        lines.append(f"| {policy} | {units} | " + " | ".join(_cell(results[n]["per_policy"][policy]["macro_f1"]) for n in names) + " |")
+        cells = " | ".join(_cell(results[n]["per_policy"][policy]["macro_f1"]) for n in names)
+        lines.append(f"| {policy} | {units} | {cells} |")
     return "\n".join(lines)
 
 
