@@ -13,11 +13,16 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 demo: install
-	$(BIN)/clf train --model tfidf --out models/tfidf
+	HF_HUB_OFFLINE=1 $(BIN)/clf train --model tfidf --out models/tfidf
+	HF_HUB_OFFLINE=1 $(BIN)/clf train --model transformer --out models/transformer
 	$(BIN)/clf predict $(EXAMPLE) --model models/tfidf --summary
+	$(BIN)/clf predict $(EXAMPLE) --model models/transformer --summary
 
 test: install
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+
+benchmark: install
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_inference.py
 
 readme: install
 	$(BIN)/python -m clf.readme
@@ -25,4 +30,4 @@ readme: install
 lint: install
 	$(BIN)/ruff check .
 
-.PHONY: install demo test lint readme
+.PHONY: install demo test lint readme benchmark
