@@ -163,10 +163,11 @@ def predict(
             )
     else:
         results = predict_all(predictor, items, documents.read_input)
+    width = 160 if out is not None else None  # files get a fixed width; a terminal its own
     if summary:
         summaries = [summarize(doc, rows) for doc, rows in results]
         text = {
-            "table": lambda: console.render_text(*map(console.summary_table, summaries)),
+            "table": lambda: console.render_text(*map(console.summary_table, summaries), width=width),
             "json": lambda: json.dumps(summaries, ensure_ascii=False, indent=1) + "\n",
             "jsonl": lambda: console.to_jsonl(summaries),
             "csv": lambda: console.to_csv(
@@ -187,7 +188,7 @@ def predict(
     else:
         rows = [row for _, doc_rows in results for row in doc_rows]
         text = {
-            "table": lambda: console.render_text(*(console.units_table(r, d.name) for d, r in results)),
+            "table": lambda: console.render_text(*(console.units_table(r, d.name) for d, r in results), width=width),
             "json": lambda: (
                 json.dumps(
                     [{"policy": d.name, "source": d.source, "units": r} for d, r in results],

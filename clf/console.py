@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -96,9 +97,10 @@ def summary_table(summary: dict[str, Any]) -> Table:
     return table
 
 
-def render_text(*renderables: Any) -> str:
-    """Rich renderables as plain text (for --out files)."""
-    console = Console(file=io.StringIO(), width=160, color_system=None, force_terminal=False)
+def render_text(*renderables: Any, width: int | None = None) -> str:
+    """Rich renderables as plain text: as wide as the terminal, or `width` columns (files)."""
+    width = width or shutil.get_terminal_size((160, 24)).columns
+    console = Console(file=io.StringIO(), width=width, color_system=None, force_terminal=False)
     for item in renderables:
         console.print(item)
     return console.file.getvalue()
