@@ -47,25 +47,21 @@ class TfidfModel(Classifier):
         self.max_iter = max_iter
 
     def _vectorizers(self, vocabularies: dict | None = None) -> dict[str, TfidfVectorizer]:
-        common = {"sublinear_tf": self.sublinear_tf, "lowercase": True, "dtype": np.float32}
+        """Word and character n-gram vectorizers; with saved vocabularies, fixed to them (no refitting)."""
         vocab = vocabularies or {}
+        kinds = {"word": ("word", self.word_ngrams), "char": ("char_wb", self.char_ngrams)}
         return {
-            "word": TfidfVectorizer(
-                analyzer="word",
-                ngram_range=tuple(self.word_ngrams),
+            name: TfidfVectorizer(
+                analyzer=analyzer,
+                ngram_range=tuple(ngrams),
                 min_df=1 if vocab else self.min_df,
                 max_features=None if vocab else self.max_features,
-                vocabulary=vocab.get("word"),
-                **common,
-            ),
-            "char": TfidfVectorizer(
-                analyzer="char_wb",
-                ngram_range=tuple(self.char_ngrams),
-                min_df=1 if vocab else self.min_df,
-                max_features=None if vocab else self.max_features,
-                vocabulary=vocab.get("char"),
-                **common,
-            ),
+                vocabulary=vocab.get(name),
+                sublinear_tf=self.sublinear_tf,
+                lowercase=True,
+                dtype=np.float32,
+            )
+            for name, (analyzer, ngrams) in kinds.items()
         }
 
     def _features(self, texts: Sequence[str]) -> sp.csr_matrix:
