@@ -36,9 +36,14 @@ def export_int8(
       quantized per block). Within ~0.01 of fp32 and batch-independent, but no faster than fp32 on
       2 cores; the file is still ~4x smaller for the matmul weights.
     """
+    import logging
+
     import onnx
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    # torch's exporter warns about torchvision ops it cannot register; clf uses none of them
+    logging.getLogger("torch.onnx").setLevel(logging.ERROR)
 
     if quantization not in QUANTIZATIONS:
         raise ValueError(f"quantization must be one of {QUANTIZATIONS}, not {quantization!r}")
@@ -77,10 +82,7 @@ def export_int8(
             )
             proto = onnx.load(str(int8), load_external_data=True)
         else:
-            from onnxruntime.quantization.matmul_nbits_quantizer import (
-                DefaultWeightOnlyQuantConfig,
-                MatMulNBitsQuantizer,
-            )
+            DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer = _import_nbits_quiet()
 
             config = DefaultWeightOnlyQuantConfig(block_size=32, is_symmetric=True, accuracy_level=4, bits=8)
             quantizer = MatMulNBitsQuantizer(
@@ -95,6 +97,24 @@ def export_int8(
         entry.key, entry.value = key, value
     proto.producer_name = "clf"
     onnx.save(proto, str(path), save_as_external_data=False)
+
+
+def _import_nbits_quiet():
+    """Import onnxruntime's block-wise quantizer without letting it turn on INFO logging for the whole process.
+
+    The module calls `logging.basicConfig(level=INFO)` on import and then logs every graph node.
+    """
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    from onnxruntime.quantization.matmul_nbits_quantizer import DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer
+
+    for handler in root.handlers[len(handlers) :]:
+        root.removeHandler(handler)
+    root.setLevel(level)
+    logging.getLogger("onnxruntime.quantization.matmul_nbits_quantizer").setLevel(logging.WARNING)
+    return DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer
 
 
 def check_graph(path: Path, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
