@@ -132,7 +132,7 @@ def gold_files(root: str | Path = ANNOTATIONS_DIR) -> list[Path]:
 def check_paths(paths: list[str | Path]) -> list[Problem]:
     problems: list[Problem] = []
     for path in paths:
-        for file in gold_files(path) if Path(path).is_dir() else [Path(path)]:
+        for file in gold_files(path):
             problems.extend(check_file(file))
     return problems
 

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from clf.labels import CODE_OF, LABELS
+from clf.metrics import format_score
 
 err = Console(stderr=True, highlight=False)
 
@@ -58,18 +59,12 @@ def scores_table(metrics: dict[str, Any], title: str) -> Table:
     for column in ("label", "code", "precision", "recall", "F1", "support"):
         table.add_column(column, justify="left" if column == "label" else "right")
 
-    def cell(value: Any) -> str:
-        if isinstance(value, dict):
-            return f"{value['mean']:.3f} ± {value['std']:.3f}" if value.get("n", 1) > 1 else f"{value['mean']:.3f}"
-        return f"{value:.3f}"
-
     for label in LABELS:
         row = metrics["per_label"][label]
-        table.add_row(
-            label, CODE_OF[label], cell(row["precision"]), cell(row["recall"]), cell(row["f1"]), str(row["support"])
-        )
+        scores = [format_score(row[k]) for k in ("precision", "recall", "f1")]
+        table.add_row(label, CODE_OF[label], *scores, str(row["support"]))
     summary = metrics.get("summary") or {m: metrics[m] for m in ("micro_f1", "macro_f1", "samples_f1")}
-    table.caption = "  ".join(f"{k.replace('_', '-')} {cell(v)}" for k, v in summary.items())
+    table.caption = "  ".join(f"{k.replace('_', '-')} {format_score(v)}" for k, v in summary.items())
     return table
 
 

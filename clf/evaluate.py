@@ -21,7 +21,7 @@ from clf.data import Dataset
 from clf.folds import outer_folds
 from clf.jsonl import dumps, write_text_atomic
 from clf.labels import CODE_OF, LABELS, from_row
-from clf.metrics import mean_std, score
+from clf.metrics import format_score, mean_std, score
 from clf.models.base import Progress
 from clf.predictor import Predictor
 from clf.train import fit_predictor
@@ -166,23 +166,17 @@ def score_predictor(predictor: Predictor, data: Dataset) -> Evaluation:
 
 def per_label_table(metrics: dict[str, Any]) -> str:
     """Markdown table: per-label P/R/F1 (mean ± std where there are seeds) and support."""
-
-    def cell(value: Any) -> str:
-        if isinstance(value, dict):
-            return f"{value['mean']:.3f} ± {value['std']:.3f}" if value.get("n", 1) > 1 else f"{value['mean']:.3f}"
-        return f"{value:.3f}"
-
     per_label = metrics["per_label"]
     lines = ["| label | code | precision | recall | F1 | support |", "|---|---|---|---|---|---|"]
     for label in LABELS:
         row = per_label[label]
         lines.append(
-            f"| {label} | {CODE_OF[label]} | {cell(row['precision'])} | {cell(row['recall'])} "
-            f"| {cell(row['f1'])} | {row['support']} |"
+            f"| {label} | {CODE_OF[label]} | {format_score(row['precision'])} | {format_score(row['recall'])} "
+            f"| {format_score(row['f1'])} | {row['support']} |"
         )
     summary = metrics.get("summary") or {m: metrics[m] for m in METRICS}
     lines.append("")
-    lines.append(" · ".join(f"{m.replace('_', '-')}: {cell(summary[m])}" for m in METRICS))
+    lines.append(" · ".join(f"{m.replace('_', '-')}: {format_score(summary[m])}" for m in METRICS))
     return "\n".join(lines)
 
 

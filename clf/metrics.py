@@ -27,6 +27,13 @@ def score(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, Any]:
     }
 
 
+def format_score(value: float | dict[str, Any]) -> str:
+    """A score for tables: `0.512`, or `0.512 ± 0.013` when it is a mean over several seeds."""
+    if isinstance(value, dict):
+        return f"{value['mean']:.3f} ± {value['std']:.3f}" if value.get("n", 1) > 1 else f"{value['mean']:.3f}"
+    return f"{value:.3f}"
+
+
 def mean_std(values: list[float]) -> dict[str, float]:
     array = np.asarray(values, dtype=float)
     return {"mean": float(array.mean()), "std": float(array.std(ddof=1)) if len(array) > 1 else 0.0, "n": len(array)}

@@ -14,13 +14,10 @@ from pathlib import Path
 from clf.agreement import kappa_table, load_passes
 from clf.annotations import load_gold, stats
 from clf.labels import CODE_OF, LABELS
+from clf.metrics import format_score
 from clf.report import kappa_markdown, stats_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _cell(value: dict) -> str:
-    return f"{value['mean']:.3f} ± {value['std']:.3f}" if value.get("n", 1) > 1 else f"{value['mean']:.3f}"
 
 
 def lopo_markdown(results: dict[str, dict]) -> str:
@@ -28,7 +25,7 @@ def lopo_markdown(results: dict[str, dict]) -> str:
     names = list(results)
     lines = ["| | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for metric in ("micro_f1", "macro_f1", "samples_f1"):
-        cells = " | ".join(_cell(results[n]["summary"][metric]) for n in names)
+        cells = " | ".join(format_score(results[n]["summary"][metric]) for n in names)
         lines.append(f"| **{metric.replace('_', '-')}** | {cells} |")
     seeds = " | ".join(str(len(results[n]["seeds"])) for n in names)
     lines.append(f"| seeds | {seeds} |")
@@ -38,7 +35,7 @@ def lopo_markdown(results: dict[str, dict]) -> str:
         cells = []
         for n in names:
             row = results[n]["per_label"][label]
-            cells.append(f"{_cell(row['f1'])} ({row['precision']['mean']:.2f} / {row['recall']['mean']:.2f})")
+            cells.append(f"{format_score(row['f1'])} ({row['precision']['mean']:.2f} / {row['recall']['mean']:.2f})")
         support = results[names[0]]["per_label"][label]["support"]
         lines.append(f"| {label} ({CODE_OF[label]}) | {support} | " + " | ".join(cells) + " |")
     policies = list(results[names[0]]["per_policy"])
@@ -46,7 +43,7 @@ def lopo_markdown(results: dict[str, dict]) -> str:
     lines += ["| held-out policy | units | " + " | ".join(names) + " |", "|---|---:|" + "---|" * len(names)]
     for policy in policies:
         units = results[names[0]]["per_policy"][policy]["units"]
-        cells = " | ".join(_cell(results[n]["per_policy"][policy]["macro_f1"]) for n in names)
+        cells = " | ".join(format_score(results[n]["per_policy"][policy]["macro_f1"]) for n in names)
         lines.append(f"| {policy} | {units} | {cells} |")
     return "\n".join(lines)
 
