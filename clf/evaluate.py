@@ -22,7 +22,7 @@ from clf.folds import outer_folds
 from clf.jsonl import dumps, write_text_atomic
 from clf.labels import CODE_OF, LABELS, from_row
 from clf.metrics import format_score, mean_std, score
-from clf.models.base import Progress
+from clf.models.base import Progress, within
 from clf.predictor import Predictor
 from clf.train import fit_predictor
 
@@ -47,12 +47,6 @@ def _prediction_row(data: Dataset, i: int, pred: np.ndarray, scores: np.ndarray)
     }
 
 
-def _tag(progress: Progress | None, prefix: str) -> Progress | None:
-    if progress is None:
-        return None
-    return lambda event: progress({**event, "stage": f"{prefix} · {event['stage']}" if "stage" in event else prefix})
-
-
 def cross_validate(
     config: Config, data: Dataset, seeds: list[int] | None = None, progress: Progress | None = None
 ) -> Evaluation:
@@ -67,7 +61,7 @@ def cross_validate(
         for policy, train_idx, test_idx in folds:
             started = time.perf_counter()
             predictor = fit_predictor(
-                seeded, data.subset(train_idx), _tag(progress, f"seed {seed} · held out {policy}")
+                seeded, data.subset(train_idx), within(progress, f"seed {seed} · held out {policy}")
             )
             test = data.subset(test_idx)
             scores = predictor.scores(test.texts)
@@ -135,7 +129,7 @@ def learning_curve(
                 predictor = fit_predictor(
                     config.model_copy(update={"seed": seed}),
                     data.subset(idx),
-                    _tag(progress, f"curve {held_out} k={k}"),
+                    within(progress, f"curve {held_out} k={k}"),
                 )
                 pred = predictor.decide(predictor.scores(test.texts))
                 m = score(test.y, pred)

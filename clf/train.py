@@ -17,17 +17,9 @@ from clf.folds import inner_folds
 from clf.labels import LABELS
 from clf.metrics import score
 from clf.models import registry
-from clf.models.base import Progress
+from clf.models.base import Progress, within
 from clf.predictor import Predictor
 from clf.thresholds import decide, tune
-
-
-def _stage(progress: Progress | None, name: str) -> Progress | None:
-    """Tag every event of one stage with its name, for the progress display."""
-    if progress is None:
-        return None
-    progress({"stage": name})
-    return lambda event: progress({"stage": name, **event})
 
 
 def out_of_fold_scores(config: Config, data: Dataset, progress: Progress | None = None) -> np.ndarray:
@@ -37,7 +29,7 @@ def out_of_fold_scores(config: Config, data: Dataset, progress: Progress | None 
     for k, (train_idx, test_idx) in enumerate(folds, 1):
         part = data.subset(train_idx)
         model = registry.create(config.model, config.params)
-        model.fit(part.texts, part.y, seed=config.seed, progress=_stage(progress, f"threshold fold {k}/{len(folds)}"))
+        model.fit(part.texts, part.y, seed=config.seed, progress=within(progress, f"threshold fold {k}/{len(folds)}"))
         scores[test_idx] = model.predict_proba([data.texts[i] for i in test_idx])
     return scores
 
@@ -60,7 +52,7 @@ def fit_predictor(config: Config, data: Dataset, progress: Progress | None = Non
     config, thresholds, inner = best
     tuned = time.perf_counter()
     model = registry.create(config.model, config.params)
-    model.fit(data.texts, data.y, seed=config.seed, progress=_stage(progress, "final model"))
+    model.fit(data.texts, data.y, seed=config.seed, progress=within(progress, "final model"))
     finished = time.perf_counter()
     info = {
         "seed": config.seed,

@@ -15,6 +15,14 @@ import numpy as np
 Progress = Callable[[dict[str, Any]], None]
 
 
+def within(progress: Progress | None, stage: str) -> Progress | None:
+    """Report a named stage, and nest the stages reported inside it ("seed 0 · final model · member 1/2")."""
+    if progress is None:
+        return None
+    progress({"stage": stage})
+    return lambda event: progress({**event, "stage": f"{stage} · {event['stage']}" if "stage" in event else stage})
+
+
 class Classifier(ABC):
     """Multi-label classifier over the 12 labels, scikit-learn style.
 

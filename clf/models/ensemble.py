@@ -8,7 +8,7 @@ from typing import Any, Self
 
 import numpy as np
 
-from clf.models.base import Classifier, Progress
+from clf.models.base import Classifier, Progress, within
 
 
 class EnsembleModel(Classifier):
@@ -28,9 +28,8 @@ class EnsembleModel(Classifier):
         self.models_ = []
         for i, member in enumerate(self.members, 1):
             model = registry.create(member["model"], member.get("params", {}))
-            tag = f"member {i}/{len(self.members)} ({member['model']})"
-            report = (lambda e, tag=tag: progress({**e, "stage": tag})) if progress else None
-            model.fit(texts, y, seed=seed, progress=report)
+            stage = f"member {i}/{len(self.members)} ({member['model']})"
+            model.fit(texts, y, seed=seed, progress=within(progress, stage))
             self.models_.append(model)
         return self
 
