@@ -21,6 +21,8 @@ app = typer.Typer(
 )
 annotations_app = typer.Typer(help="Check, count and compare the gold annotations.", no_args_is_help=True)
 app.add_typer(annotations_app, name="annotations")
+import_app = typer.Typer(help="Turn other corpora into clf training data (JSONL).", no_args_is_help=True)
+app.add_typer(import_app, name="import")
 
 _state = {"debug": False}
 
@@ -279,6 +281,28 @@ def annotations_split_score(root: Annotated[Path, typer.Argument()] = Path("anno
             f"{policy}: {row['exact_units']}/{row['gold_units']} gold units exact "
             f"(precision {row['precision']:.3f}, recall {row['recall']:.3f})"
         )
+
+
+@import_app.command("opp115")
+@_errors_as_one_line
+def import_opp115(
+    corpus: Annotated[Path, typer.Argument(help="Root of your OPP-115 copy (sanitized_policies/, annotations/).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="JSONL file to write (atomically).")],
+    agreement: Annotated[
+        str, typer.Option(help="majority (more than half the policy's annotators), union, or a number N.")
+    ] = "majority",
+    unit: Annotated[str, typer.Option(help="segment, or sentence (the project's splitter; labels from spans).")] = (
+        "segment"
+    ),
+) -> None:
+    """Import OPP-115 (non-commercial licence: bring your own copy) as records for `clf train --data`."""
+    from clf.jsonl import write_jsonl
+    from clf.opp115 import import_corpus
+
+    with console.progress_bar("importing OPP-115") as progress:
+        result = import_corpus(corpus, agreement, unit, progress)
+    write_jsonl(out, result.records)
+    console.err.print(console.import_table(result.summary(), f"OPP-115 → {out} ({unit}s, agreement {agreement})"))
 
 
 def main() -> None:

@@ -92,6 +92,26 @@ def summary_table(summary: dict[str, Any]) -> Table:
     return table
 
 
+def import_table(summary: dict[str, Any], title: str) -> Table:
+    """What an import produced: records per label, and everything it skipped or dropped, with reasons."""
+    table = Table(title=title)
+    table.add_column("")
+    table.add_column("count", justify="right")
+    for key in ("policies", "segments", "records"):
+        table.add_row(key, str(summary[key]))
+    for label, count in summary["labels"].items():
+        table.add_row(f"  {label}", str(count))
+    for reason, count in sorted(summary["skipped"].items()):
+        table.add_row(f"skipped: {reason}", str(count))
+    table.add_row('dropped "Other" annotations (Other Type: Other)', str(summary["dropped_other_other"]))
+    spans = summary["spans"]
+    table.add_row(
+        "spans at their offsets / found by their text / not found",
+        f"{spans['exact']} / {spans['relocated']} / {spans['lost']}",
+    )
+    return table
+
+
 def render_text(*renderables: Any, width: int | None = None) -> str:
     """Rich renderables as plain text: as wide as the terminal, or `width` columns (files)."""
     width = width or shutil.get_terminal_size((160, 24)).columns
