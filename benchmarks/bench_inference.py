@@ -27,8 +27,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 N_SENTENCES = 2000
 EXAMPLE = ROOT / "examples" / "northwind-notes.md"
-GOALS = {"onnx_sentences_per_s": 600, "onnx_speedup_vs_naive": 3.5, "cold_predict_s": 3.0, "peak_rss_mb": 400,
-         "train_s": 180}
+GOALS = {
+    "onnx_sentences_per_s": 600,
+    "onnx_speedup_vs_naive": 3.5,
+    "cold_predict_s": 3.0,
+    "peak_rss_mb": 400,
+    "train_s": 180,
+}
 
 
 def sentences() -> list[str]:
@@ -99,8 +104,13 @@ def _naive(model_dir: Path):
         out = []
         with torch.no_grad():
             for i in range(0, len(texts), 32):
-                batch = tokenizer(texts[i : i + 32], padding=True, truncation=True,
-                                  max_length=settings["max_length"], return_tensors="pt")
+                batch = tokenizer(
+                    texts[i : i + 32],
+                    padding=True,
+                    truncation=True,
+                    max_length=settings["max_length"],
+                    return_tensors="pt",
+                )
                 out.append(torch.sigmoid(model(batch["input_ids"], batch["attention_mask"])).numpy())
         return np.concatenate(out)
 
@@ -124,13 +134,29 @@ def run_worker(kind: str, model_dir: Path) -> dict:
 def cold_predict(model_dir: Path, backend: str = "auto") -> dict:
     """Wall time of a fresh `clf predict EXAMPLE --model DIR` process (imports, load, split, predict, print)."""
     code = "import sys; from clf.cli import main; sys.argv = ['clf'] + sys.argv[1:]; main()"
-    cmd = [sys.executable, "-c", code, "predict", str(EXAMPLE), "--model", str(model_dir), "--backend", backend,
-           "--format", "jsonl"]
+    cmd = [
+        sys.executable,
+        "-c",
+        code,
+        "predict",
+        str(EXAMPLE),
+        "--model",
+        str(model_dir),
+        "--backend",
+        backend,
+        "--format",
+        "jsonl",
+    ]
     t0 = time.perf_counter()
     result = subprocess.run(cmd, capture_output=True, text=True, env=_env(), check=False)
     seconds = time.perf_counter() - t0
-    return {"backend": backend, "wall_s": round(seconds, 2), "ok": result.returncode == 0,
-            "units": len(result.stdout.splitlines()), "stderr_tail": result.stderr[-300:] if result.returncode else ""}
+    return {
+        "backend": backend,
+        "wall_s": round(seconds, 2),
+        "ok": result.returncode == 0,
+        "units": len(result.stdout.splitlines()),
+        "stderr_tail": result.stderr[-300:] if result.returncode else "",
+    }
 
 
 def ensure_model(name: str, folder: Path) -> float | None:
@@ -161,8 +187,11 @@ def main() -> None:
     training = json.loads((args.transformer / "training.json").read_text())
     engines = {kind: run_worker(kind, args.transformer) for kind in ("naive", "torch", "onnx")}
     engines["tfidf"] = run_worker("tfidf", args.tfidf)
-    cold = {"onnx": cold_predict(args.transformer), "torch": cold_predict(args.transformer, "torch"),
-            "tfidf": cold_predict(args.tfidf)}
+    cold = {
+        "onnx": cold_predict(args.transformer),
+        "torch": cold_predict(args.transformer, "torch"),
+        "tfidf": cold_predict(args.tfidf),
+    }
     naive = engines["naive"].get("sentences_per_s")
     onnx = engines["onnx"].get("sentences_per_s")
     results = {
@@ -195,15 +224,21 @@ def _mark(ok: bool) -> str:
 def markdown(r: dict) -> str:
     e = r["engines"]
     rows = []
-    names = {"naive": "(a) naive fp32 (AutoModel, unsorted batches of 32)", "torch": "(b) clf torch fp32",
-             "onnx": "(c) clf ONNX int8 (default)", "tfidf": "(d) TF-IDF"}
+    names = {
+        "naive": "(a) naive fp32 (AutoModel, unsorted batches of 32)",
+        "torch": "(b) clf torch fp32",
+        "onnx": "(c) clf ONNX int8 (default)",
+        "tfidf": "(d) TF-IDF",
+    }
     for kind, label in names.items():
         x = e[kind]
         if "error" in x:
             rows.append(f"| {label} | error | | | |")
             continue
-        rows.append(f"| {label} | {x['sentences_per_s']:.0f} | {x['load_s']:.2f} | {x['peak_rss_mb']:.0f} | "
-                    f"{'yes' if x['torch_imported'] else 'no'} |")
+        rows.append(
+            f"| {label} | {x['sentences_per_s']:.0f} | {x['load_s']:.2f} | {x['peak_rss_mb']:.0f} | "
+            f"{'yes' if x['torch_imported'] else 'no'} |"
+        )
     g = r["goals"]
     onnx = e["onnx"]
     speed = onnx.get("sentences_per_s", 0)
@@ -221,13 +256,15 @@ def markdown(r: dict) -> str:
         f"| training, 5 policies, incl. inner CV | ≤ {g['train_s']} s | {train:.0f} s | "
         f"{_mark(train <= g['train_s'])} |",
     ]
-    cold_rows = "\n".join(f"| {k} | {v['wall_s']:.2f} | {v['units']} | {'ok' if v['ok'] else 'FAILED'} |"
-                          for k, v in r["cold_predict"].items())
+    cold_rows = "\n".join(
+        f"| {k} | {v['wall_s']:.2f} | {v['units']} | {'ok' if v['ok'] else 'FAILED'} |"
+        for k, v in r["cold_predict"].items()
+    )
     return f"""# Inference benchmark
 
-{r['sentences']} sentences (the units of annotations/*.jsonl, repeated), {r['machine']['cores']} CPU cores,
+{r["sentences"]} sentences (the units of annotations/*.jsonl, repeated), {r["machine"]["cores"]} CPU cores,
 each engine in a fresh process. Load = model load time; RSS = peak resident memory of that process.
-(a) is {r['naive_note']}.
+(a) is {r["naive_note"]}.
 
 | engine | sentences/s | load (s) | peak RSS (MB) | imports torch |
 |---|---|---|---|---|
@@ -245,8 +282,8 @@ each engine in a fresh process. Load = model load time; RSS = peak resident memo
 |---|---|---|---|
 {cold_rows}
 
-Training (`train(load_config('transformer'), 'annotations', out)`, {r['training']['units']} units):
-{r['training']['timings_s']} s; inner-CV macro-F1 {r['training']['inner_cv']['macro_f1']:.3f} (optimistic).
+Training (`train(load_config('transformer'), 'annotations', out)`, {r["training"]["units"]} units):
+{r["training"]["timings_s"]} s; inner-CV macro-F1 {r["training"]["inner_cv"]["macro_f1"]:.3f} (optimistic).
 """
 
 

@@ -96,4 +96,3 @@ def render(gold: str | Path, first: int = 1, last: int | None = None) -> str:
         labels = ",".join(k for k, v in CODES.items() if v in record["labels"]) or "-"
         lines.append(f"{record['id']} | {labels} | {record['text']}")
     return "\n".join(lines)
-

@@ -297,17 +297,10 @@ def _votes(hits: dict[str, set[str]]) -> dict[str, int]:
     return {label: len(hits[label]) for label in LABELS if hits.get(label)}
 
 
-def import_policy(
-    name: str, html: Path, annotations: Path, holds: Callable[[int, int], bool], unit: str, result: ImportResult
-) -> None:
-    uid = _NAME.match(name)[1]
-    segments = read_segments(html)
-    rows, dropped = read_annotations(annotations, uid, len(segments))
-    annotators = len({a.annotator for a in rows}) or 1
-    result.policies += 1
-    result.segments += len(segments)
-    result.dropped_other += dropped
-
+def locate_spans(
+    rows: list[Annotation], segments: list[Segment], counts: SpanCount, csv_path: Path, html: Path
+) -> list[list[tuple[int, int]]]:
+    """Each annotation's spans as found in its segment; a policy whose spans are mostly missing is refused."""
     located: list[list[tuple[int, int]]] = []
     lost = total = 0
     for a in rows:
@@ -317,60 +310,66 @@ def import_policy(
             where = locate(span, segments[a.segment].plain)
             if where is None:
                 lost += 1
-                result.spans.lost += 1
-                continue
-            if where == span[:2]:
-                result.spans.exact += 1
             else:
-                result.spans.relocated += 1
-            places.append(where)
+                places.append(where)
+                counts.exact += where == span[:2]
+                counts.relocated += where != span[:2]
         located.append(places)
+    counts.lost += lost
     if total and lost / total > MAX_LOST_SPANS:
         raise DataError(
             f"{lost} of {total} annotated spans are not in the segment texts of {html.name}; "
             "are these the v1.0 sanitized_policies that match this annotations folder?",
-            annotations,
+            csv_path,
         )
+    return located
 
+
+def segment_units(
+    uid: str, k: int, segment: Segment, annotations: list[tuple[Annotation, list[tuple[int, int]]]], unit: str
+) -> list[tuple[str, str, dict[str, int], dict[str, str]]]:
+    """(id, text, votes, extra fields) for the segment, or for each of its sentences from the spans touching it."""
+    if unit == "segment":
+        hits: dict[str, set[str]] = {}
+        for a, _ in annotations:
+            hits.setdefault(a.label, set()).add(a.annotator)
+        return [(f"{uid}-{k}", segment.text, _votes(hits), {})]
+    units = []
+    for j, (start, end, sentence) in enumerate(segment.sentences()):
+        need = min(MIN_OVERLAP, end - start)
+        hits = {}
+        for a, places in annotations:
+            if any(min(e, end) - max(s, start) >= need for s, e in places):
+                hits.setdefault(a.label, set()).add(a.annotator)
+        units.append((f"{uid}-{k}-{j}", sentence, _votes(hits), {"segment": f"{uid}-{k}"}))
+    return units
+
+
+def import_policy(
+    name: str, html: Path, csv_path: Path, holds: Callable[[int, int], bool], unit: str, result: ImportResult
+) -> None:
+    uid = _NAME.match(name)[1]
+    segments = read_segments(html)
+    rows, dropped = read_annotations(csv_path, uid, len(segments))
+    annotators = len({a.annotator for a in rows}) or 1
+    located = locate_spans(rows, segments, result.spans, csv_path, html)
+    result.policies += 1
+    result.segments += len(segments)
+    result.dropped_other += dropped
     for k, segment in enumerate(segments):
-        mine = [(a, places) for a, places in zip(rows, located, strict=True) if a.segment == k]
-        text = segment.text
-        if not text:
+        if not segment.text:
             result.skipped["empty segment"] += 1
             continue
-        if unit == "segment":
-            hits: dict[str, set[str]] = {}
-            for a, _ in mine:
-                hits.setdefault(a.label, set()).add(a.annotator)
-            units = [(f"{uid}-{k}", text, _votes(hits), {})]
-        else:
-            units = []
-            for j, (start, end, sentence) in enumerate(segment.sentences()):
-                need = min(MIN_OVERLAP, end - start)
-                hits = {}
-                for a, places in mine:
-                    if any(min(e, end) - max(s, start) >= need for s, e in places):
-                        hits.setdefault(a.label, set()).add(a.annotator)
-                units.append((f"{uid}-{k}-{j}", sentence, _votes(hits), {"segment": f"{uid}-{k}"}))
-        for unit_id, unit_text, votes, extra in units:
+        mine = [(a, places) for a, places in zip(rows, located, strict=True) if a.segment == k]
+        for unit_id, text, votes, extra in segment_units(uid, k, segment, mine, unit):
+            labels = decide(votes, annotators, holds)
             if not votes:
                 result.skipped["no annotator's span" if unit == "sentence" else "no annotation"] += 1
-                continue
-            labels = decide(votes, annotators, holds)
-            if not labels:
+            elif not labels:
                 result.skipped["no label reached agreement"] += 1
-                continue
-            result.records.append(
-                {
-                    "policy": name,
-                    "id": unit_id,
-                    **extra,
-                    "text": unit_text,
-                    "labels": labels,
-                    "votes": votes,
-                    "annotators": annotators,
-                }
-            )
+            else:
+                record = {"policy": name, "id": unit_id, **extra, "text": text, "labels": labels}
+                result.records.append({**record, "votes": votes, "annotators": annotators})
 
 
 def import_corpus(
