@@ -1,13 +1,22 @@
-"""Export the whole fp32 torch graph (encoder + mean pooling + head + sigmoid) to one ONNX file, then int8.
+"""Export the whole fp32 torch graph (encoder + mean pooling + head + sigmoid) to one ONNX file, fuse it, then int8.
 
-The dynamo exporter would write weights to a side `.data` file; we export with
-`external_data=False` (the model is far below the 2 GB protobuf limit), so the folder
-holds one self-contained `.onnx`. Dynamic int8 quantization (weights int8, activations
-quantized on the fly) then shrinks it ~4x and speeds it up on CPUs with VNNI.
+Three steps, each measured on this model (2 CPU cores, benchmarks/results.md):
+1. TorchScript export with eager attention, so that step 2 recognises the attention pattern
+   (the dynamo exporter's graph is not fused by onnxruntime's optimizer). No `.data` side file.
+2. onnxruntime's transformer optimizer fuses each layer's attention, skip + LayerNorm and
+   bias + GELU into single kernels: faster, and a lower peak memory (the attention scores
+   are never materialised per head).
+3. int8 weights. "blockwise" (default): 8-bit weights in blocks of 16 with fp32 activations
+   (`MatMulNBits`, accuracy level 1): ~4x smaller matrices, probabilities within ~0.01 of fp32,
+   and a sentence's scores do not depend on its batch. "dynamic": onnxruntime's
+   `quantize_dynamic` (int8 activations per tensor, run time scales): about 1.8x faster, but
+   this fine-tuned head is steep (weight norms ~25 on a unit vector) and per-tensor activation
+   scales move probabilities by up to 0.2-0.3; an option, not the default.
 """
 
 from __future__ import annotations
 
+import copy
 import tempfile
 import warnings
 from pathlib import Path
@@ -16,81 +25,89 @@ import numpy as np
 
 INPUT_NAMES = ("input_ids", "attention_mask")
 OUTPUT_NAME = "probabilities"
-OPSET = 18
-
+OPSET = 17
+BLOCK_SIZE = 16  # blocks of 32 moved probabilities by up to 0.03; 16 keeps them within ~0.01
+FUSED_OPS = ("EmbedLayerNormalization", "Attention", "SkipLayerNormalization", "BiasGelu")
 
 QUANTIZATIONS = ("blockwise", "dynamic")
+
+
+def export_fp32(model, path: Path) -> None:
+    """TorchScript-export a `MeanPoolClassifier` (with a sigmoid) with dynamic batch and sequence axes."""
+    import logging
+
+    import torch
+
+    from clf.models.encoder_torch import WithSigmoid
+
+    logging.getLogger("torch.onnx").setLevel(logging.ERROR)
+    module = copy.deepcopy(model).eval()
+    module.encoder.set_attn_implementation("eager")  # the pattern the optimizer fuses into one Attention op
+    ids = torch.tensor([[101, 2057, 2224, 2115, 102, 0], [101, 2057, 102, 0, 0, 0]], dtype=torch.int64)
+    mask = (ids != 0).to(torch.int64)
+    axes = {"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"}}
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            WithSigmoid(module),
+            (ids, mask),
+            str(path),
+            input_names=list(INPUT_NAMES),
+            output_names=[OUTPUT_NAME],
+            dynamic_axes={**axes, OUTPUT_NAME: {0: "batch"}},
+            opset_version=OPSET,
+            dynamo=False,
+        )
+
+
+def fuse(source: Path, target: Path, num_heads: int, hidden_size: int) -> dict[str, int]:
+    """Fuse attention, LayerNorm and GELU subgraphs; returns how many of each were fused."""
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    optimized = optimize_model(
+        str(source), model_type="bert", num_heads=num_heads, hidden_size=hidden_size, opt_level=0
+    )
+    optimized.save_model_to_file(str(target))
+    stats = optimized.get_fused_operator_statistics()
+    return {op: int(stats.get(op, 0)) for op in FUSED_OPS}
 
 
 def export_int8(
     model, path: Path, metadata: dict[str, str], quantization: str = "blockwise", per_channel: bool = True
 ) -> None:
-    """Write `path` (int8 ONNX with `metadata` as metadata_props) from a `MeanPoolClassifier` in eval mode.
-
-    quantization:
-    - "dynamic": `onnxruntime.quantization.quantize_dynamic` (int8 weights per channel, activations
-      quantized per tensor at run time). Fastest (~1.8x the fp32 graph) but per-tensor activation scales
-      are coarse for this fine-tuned encoder: probabilities moved by up to 0.07 (0.3 on a markdown
-      policy) from fp32 in our measurements, and a sentence's score depends on its batch.
-    - "blockwise": int8 weights in blocks of 32 (`MatMulNBits`, bits=8, accuracy level 4: activations
-      quantized per block). Within ~0.01 of fp32 and batch-independent, but no faster than fp32 on
-      2 cores; the file is still ~4x smaller for the matmul weights.
-    """
-    import logging
+    """Write `path` (int8 ONNX with `metadata` as metadata_props) from a `MeanPoolClassifier`."""
+    import json
 
     import onnx
-    import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    # torch's exporter warns about torchvision ops it cannot register; clf uses none of them
-    logging.getLogger("torch.onnx").setLevel(logging.ERROR)
 
     if quantization not in QUANTIZATIONS:
         raise ValueError(f"quantization must be one of {QUANTIZATIONS}, not {quantization!r}")
-
-    from clf.models.encoder_torch import WithSigmoid
-
-    wrapper = WithSigmoid(model).eval()
-    ids = torch.tensor([[101, 2057, 2224, 2115, 102, 0], [101, 2057, 102, 0, 0, 0]], dtype=torch.int64)
-    mask = (ids != 0).to(torch.int64)
-    batch, seq = torch.export.Dim("batch", min=1), torch.export.Dim("sequence", min=1, max=4096)
+    config = model.encoder.config
     with tempfile.TemporaryDirectory() as tmp:
-        fp32 = Path(tmp) / "fp32.onnx"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            program = torch.onnx.export(
-                wrapper,
-                (ids, mask),
-                input_names=list(INPUT_NAMES),
-                output_names=[OUTPUT_NAME],
-                dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
-                opset_version=OPSET,
-                dynamo=True,
-                external_data=False,
-                verbose=False,
-            )
-        program.save(str(fp32), external_data=False)
-        int8 = Path(tmp) / "int8.onnx"
+        fp32, fused = Path(tmp) / "fp32.onnx", Path(tmp) / "fused.onnx"
+        export_fp32(model, fp32)
         if quantization == "dynamic":
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            # on the unfused graph (the quantizer cannot type the fused ops); onnxruntime fuses what it can at load
+            int8 = Path(tmp) / "int8.onnx"
             quantize_dynamic(
                 fp32,
                 int8,
                 weight_type=QuantType.QInt8,
                 per_channel=per_channel,
-                # Embedding tables stay fp32: quantizing the Gather saves little time and costs accuracy.
-                op_types_to_quantize=["MatMul", "Gemm"],
+                op_types_to_quantize=["MatMul", "Gemm"],  # embedding tables stay fp32
+                extra_options={"MatMulConstBOnly": True},
             )
-            proto = onnx.load(str(int8), load_external_data=True)
+            proto, fusions = onnx.load(str(int8)), {}
         else:
-            DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer = _import_nbits_quiet()
-
-            config = DefaultWeightOnlyQuantConfig(block_size=32, is_symmetric=True, accuracy_level=4, bits=8)
-            quantizer = MatMulNBitsQuantizer(
-                onnx.load(str(fp32)), bits=8, block_size=32, is_symmetric=True, accuracy_level=4, algo_config=config
-            )
+            fusions = fuse(fp32, fused, config.num_attention_heads, config.hidden_size)
+            config_cls, quantizer_cls = _import_nbits_quiet()
+            settings = dict(block_size=BLOCK_SIZE, is_symmetric=True, accuracy_level=1, bits=8)
+            quantizer = quantizer_cls(onnx.load(str(fused)), algo_config=config_cls(**settings), **settings)
             quantizer.process()
             proto = quantizer.model.model
-        metadata = {**metadata, "quantization": quantization}
+    metadata = {**metadata, "quantization": quantization, "fused_ops": json.dumps(fusions)}
     del proto.metadata_props[:]
     for key, value in metadata.items():
         entry = proto.metadata_props.add()
