@@ -357,7 +357,7 @@ def import_policy(
     result.segments += len(segments)
     result.dropped_other += dropped
     for k, segment in enumerate(segments):
-        if not segment.text:
+        if not segment.plain.strip():
             result.skipped["empty segment"] += 1
             continue
         mine = [(a, places) for a, places in zip(rows, located, strict=True) if a.segment == k]

@@ -60,16 +60,15 @@ def export_fp32(model, path: Path) -> None:
         )
 
 
-def fuse(source: Path, target: Path, num_heads: int, hidden_size: int) -> dict[str, int]:
-    """Fuse attention, LayerNorm and GELU subgraphs; returns how many of each were fused."""
+def fuse(source: Path, num_heads: int, hidden_size: int):
+    """Fuse attention, LayerNorm and GELU subgraphs; returns the fused ModelProto and how many of each were fused."""
     from onnxruntime.transformers.optimizer import optimize_model
 
     optimized = optimize_model(
         str(source), model_type="bert", num_heads=num_heads, hidden_size=hidden_size, opt_level=0
     )
-    optimized.save_model_to_file(str(target))
     stats = optimized.get_fused_operator_statistics()
-    return {op: int(stats.get(op, 0)) for op in FUSED_OPS}
+    return optimized.model, {op: int(stats.get(op, 0)) for op in FUSED_OPS}
 
 
 def export_int8(
@@ -84,7 +83,7 @@ def export_int8(
         raise ValueError(f"quantization must be one of {QUANTIZATIONS}, not {quantization!r}")
     config = model.encoder.config
     with tempfile.TemporaryDirectory() as tmp:
-        fp32, fused = Path(tmp) / "fp32.onnx", Path(tmp) / "fused.onnx"
+        fp32 = Path(tmp) / "fp32.onnx"
         export_fp32(model, fp32)
         if quantization == "dynamic":
             from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -101,10 +100,10 @@ def export_int8(
             )
             proto, fusions = onnx.load(str(int8)), {}
         else:
-            fusions = fuse(fp32, fused, config.num_attention_heads, config.hidden_size)
+            fused, fusions = fuse(fp32, config.num_attention_heads, config.hidden_size)
             config_cls, quantizer_cls = _import_nbits_quiet()
             settings = dict(block_size=BLOCK_SIZE, is_symmetric=True, accuracy_level=1, bits=8)
-            quantizer = quantizer_cls(onnx.load(str(fused)), algo_config=config_cls(**settings), **settings)
+            quantizer = quantizer_cls(fused, algo_config=config_cls(**settings), **settings)
             quantizer.process()
             proto = quantizer.model.model
     metadata = {**metadata, "quantization": quantization, "fused_ops": json.dumps(fusions)}
