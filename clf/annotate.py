@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from clf.annotations import draft_units
 from clf.errors import DataError
 from clf.jsonl import read_jsonl, write_jsonl
 from clf.labels import CODES, label_problems
@@ -76,23 +77,64 @@ def apply_sheet(sheet: str | Path, gold: str | Path, overwrite: bool = False) ->
 
 
 def apply_sheet_to_folder(sheet: str | Path, root: str | Path, overwrite: bool = False) -> dict[str, dict[str, int]]:
-    """Route a sheet's decisions to each policy's gold file by id prefix (`<policy>-NNNN`)."""
+    """Route a sheet's decisions to each policy's gold file by id prefix (`<policy>-NNNN`).
+
+    A policy whose text is in `root/policies/` but has no gold file yet gets one, made from
+    its draft units, only when the sheet decides every one of them: no half-labelled gold.
+    """
     by_policy: dict[str, dict[str, dict]] = {}
     for unit_id, decision in parse_sheet(sheet).items():
         by_policy.setdefault(unit_id.rsplit("-", 1)[0], {})[unit_id] = decision
-    for policy in by_policy:
-        if not (Path(root) / f"{policy}.jsonl").exists():
-            raise DataError(f"no gold file for policy {policy!r} in {root}", sheet)
-    return {policy: apply_decisions(d, Path(root) / f"{policy}.jsonl", overwrite) for policy, d in by_policy.items()}
-
-
-def render(gold: str | Path, first: int = 1, last: int | None = None) -> str:
-    """Units as numbered lines for reading: `id | labels | text`."""
-    lines = []
-    for _, record in read_jsonl(gold):
-        number = int(record["id"].rsplit("-", 1)[1])
-        if number < first or (last is not None and number > last):
+    new = {}
+    for policy, decisions in by_policy.items():
+        if (Path(root) / f"{policy}.jsonl").exists():
             continue
+        if not (Path(root) / "policies" / f"{policy}.txt").exists():
+            raise DataError(f"no gold file and no policy text for {policy!r} in {root}", sheet)
+        units = draft_records(policy, root)
+        undecided = [r["id"] for r in units if r["id"] not in decisions]
+        if undecided:
+            raise DataError(
+                f"{policy} has no gold file yet, and the sheet leaves {len(undecided)} of its {len(units)} units "
+                f"undecided (first: {undecided[0]}); label them all before the gold file is made",
+                sheet,
+            )
+        new[policy] = units
+    results = {}
+    for policy, decisions in by_policy.items():
+        gold = Path(root) / f"{policy}.jsonl"
+        if policy in new:
+            unknown = sorted(set(decisions) - {r["id"] for r in new[policy]})
+            if unknown:
+                raise DataError(f"ids not among {policy}'s units: {unknown[:5]}", sheet)
+            for record in new[policy]:
+                record.update(decisions[record["id"]])
+            write_jsonl(gold, new[policy])
+            results[policy] = {"decided": len(decisions), "created": len(new[policy]), "unlabelled": 0}
+        else:
+            results[policy] = apply_decisions(decisions, gold, overwrite)
+    return results
+
+
+def draft_records(policy: str, root: str | Path) -> list[dict]:
+    """Unlabelled gold records of a policy: its draft units (splitter + recorded corrections)."""
+    return [
+        {"policy": policy, "id": f"{policy}-{i:04d}", "start": u.start, "end": u.end, "text": u.text, "labels": []}
+        for i, u in enumerate(draft_units(policy, root), 1)
+    ]
+
+
+def reading_sheet(policy: str, root: str | Path) -> str:
+    """A policy's units for a person to read and label: `id | labels | text`, a blank line at each
+    paragraph break of the source so sections stay visible. Labels are `-` until the gold exists."""
+    gold = Path(root) / f"{policy}.jsonl"
+    records = [r for _, r in read_jsonl(gold)] if gold.exists() else draft_records(policy, root)
+    text = (Path(root) / "policies" / f"{policy}.txt").read_text(encoding="utf-8")
+    lines, previous_end = [], 0
+    for record in records:
+        if lines and text.count("\n", previous_end, record["start"]) > 1:
+            lines.append("")
         labels = ",".join(k for k, v in CODES.items() if v in record["labels"]) or "-"
         lines.append(f"{record['id']} | {labels} | {record['text']}")
-    return "\n".join(lines)
+        previous_end = record["end"]
+    return "\n".join(lines) + "\n"

@@ -263,11 +263,25 @@ def annotations_apply(
     root: Annotated[Path, typer.Option(help="The annotations folder.")] = Path("annotations"),
     overwrite: Annotated[bool, typer.Option(help="Replace labels that differ (adjudication).")] = False,
 ) -> None:
-    """Copy a person's typed label sheet into the gold files, reporting what changed."""
+    """Copy a person's typed label sheet into the gold files (a new policy's file once all its units are decided)."""
     from clf.annotate import apply_sheet_to_folder
 
     for policy, counts in apply_sheet_to_folder(sheet, root, overwrite).items():
         typer.echo(f"{policy}: {counts}")
+
+
+@annotations_app.command("read")
+@_errors_as_one_line
+def annotations_read(
+    policy: Annotated[str, typer.Argument(help="Policy slug: annotations/policies/SLUG.txt.")],
+    root: Annotated[Path, typer.Option(help="The annotations folder.")] = Path("annotations"),
+) -> None:
+    """Print a policy's units as `id | labels | text` for a person to read and label (drafts if not yet gold)."""
+    from clf.annotate import reading_sheet
+
+    if not (root / "policies" / f"{policy}.txt").exists():
+        raise ClfError(f"{root / 'policies' / (policy + '.txt')}: no such policy text")
+    typer.echo(reading_sheet(policy, root), nl=False)
 
 
 @annotations_app.command("split-score")

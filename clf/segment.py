@@ -18,6 +18,11 @@ _LIST_MARKER = re.compile(r"^\s*(?:[●•▪◦‣∙·\-–*]\s|\(?[0-9ivxa-h]
 _TERMINAL = ".!?:;"
 _WRAP_MIN_CHARS = 55  # a hard-wrapped PDF line is at least this long (spaces collapsed)
 _HEADING_MAX_CHARS = 25  # a shorter line without end punctuation after a wrap reads as a heading
+_TABLE_CELL = " | "  # web copies give a table row as `cell | cell`: a row never continues on the next line
+# pysbd breaks after these; the piece that follows continues the sentence ("Art. 6 para. 1", "Str. 20")
+_NO_BREAK_AFTER = re.compile(r"(?:\b(?:Art|para|Str|St|Jr|No|Nr|lit|p|cf|Sec|approx)\.|\bArt\.\s?\d+)$")
+# a piece that starts with a cell or list separator, or has no word in it, continues the one before it
+_CONTINUATION_START = re.compile(r"^(?:[;,|]|\W*$)")
 _WS = re.compile(r"\s+")
 
 
@@ -64,11 +69,15 @@ def _starts_lower(text: str) -> bool:
 
 
 def _continues(prev: str, prev_trailing: bool, line: str) -> bool:
-    """Does `line` continue the sentence of the line before it (a hard wrap)?"""
-    if _LIST_MARKER.match(line) or prev[-1] in _TERMINAL:
+    """Does `line` continue the sentence of the line before it (a hard wrap)?
+
+    A lowercase start continues only a line ending in the spaces a PDF extraction leaves:
+    web copies put one paragraph, or one unmarked list item ("your name"), per line.
+    """
+    if _LIST_MARKER.match(line) or prev[-1] in _TERMINAL or _TABLE_CELL in prev:
         return False
     if _starts_lower(line):
-        return True
+        return prev_trailing
     wrapped = prev_trailing and len(collapse(prev)) >= _WRAP_MIN_CHARS
     looks_like_heading = len(collapse(line)) < _HEADING_MAX_CHARS and line[-1] not in _TERMINAL
     return wrapped and not looks_like_heading
@@ -134,10 +143,17 @@ def _sentences(text: str, spans: list[tuple[int, int]]) -> list[Unit]:
 
 
 def _merge_false_breaks(pieces: list[str]) -> list[str]:
-    """Undo pysbd breaks after abbreviations it does not know ("Sp. z o.o.", "ul.")."""
+    """Undo pysbd breaks after abbreviations it does not know ("Sp. z o.o.", "ul.", "Art. 6 para. 1")."""
     out: list[str] = []
     for piece in pieces:
-        if out and piece.strip() and (_starts_lower(piece.strip()) or len(out[-1].strip()) <= 4):
+        head, tail = piece.strip(), out[-1].strip() if out else ""
+        if (
+            out
+            and head
+            and (
+                _starts_lower(head) or len(tail) <= 4 or _CONTINUATION_START.match(head) or _NO_BREAK_AFTER.search(tail)
+            )
+        ):
             out[-1] += piece
         else:
             out.append(piece)

@@ -8,9 +8,10 @@ import pytest
 from typer.testing import CliRunner
 
 from clf.annotate import apply_sheet_to_folder, parse_sheet
-from clf.annotations import POLICIES, check_file, load_gold, stats
+from clf.annotations import SEED_POLICIES, check_file, draft_units, load_gold, stats
 from clf.cli import app
 from clf.errors import DataError
+from clf.jsonl import read_jsonl
 from tests.conftest import ROOT
 
 runner = CliRunner()
@@ -54,12 +55,19 @@ def write_gold(folder: Path, records: list, raw_lines: dict[int, str] | None = N
     return path
 
 
-def test_the_real_gold_files_pass_and_cover_all_five_policies():
+def test_the_real_gold_files_pass_and_include_the_five_seeds():
     result = runner.invoke(app, ["annotations", "check", str(ROOT / "annotations")])
     assert result.exit_code == 0, result.output
     files = load_gold(ROOT / "annotations")
-    assert sorted(f.policy for f in files) == sorted(POLICIES)
+    assert set(SEED_POLICIES) <= {f.policy for f in files}
     assert stats(files)["units"] == sum(len(f.records) for f in files) > 800
+
+
+def test_gold_units_are_the_splitter_units_plus_the_recorded_corrections():
+    """Training sees units cut as `clf predict` cuts them: a splitter change that moves a gold unit fails here."""
+    for gold in load_gold(ROOT / "annotations"):
+        drafted = [(u.start, u.end) for u in draft_units(gold.policy, ROOT / "annotations")]
+        assert drafted == [(r["start"], r["end"]) for r in gold.records], gold.policy
 
 
 def test_a_valid_small_file_passes(tmp_path):
@@ -128,6 +136,27 @@ def test_sheets_apply_by_id_and_refuse_silent_overwrites(tmp_path):
     sheet.write_text("demo-0002\tFP,XX\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"sheet\.tsv:1: unknown code"):
         parse_sheet(sheet)
+
+
+def test_a_new_policy_gets_its_gold_file_only_when_every_unit_is_decided(tmp_path):
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "demo.txt").write_text(SOURCE, encoding="utf-8")
+    sheet = tmp_path / "sheet.tsv"
+    sheet.write_text("demo-0001\tIG\ndemo-0002\tFP\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"leaves 1 of its 3 units undecided \(first: demo-0003\)"):
+        apply_sheet_to_folder(sheet, tmp_path)
+    assert not (tmp_path / "demo.jsonl").exists()
+    sheet.write_text("demo-0001\tIG\ndemo-0002\tFP\ndemo-0003\tTP\tflag\tR3: a denial\n", encoding="utf-8")
+    assert apply_sheet_to_folder(sheet, tmp_path)["demo"]["created"] == 3
+    assert check_file(tmp_path / "demo.jsonl") == []
+    assert [r for _, r in read_jsonl(tmp_path / "demo.jsonl")][2] == {**GOOD[2], "flag": True, "note": "R3: a denial"}
+    result = runner.invoke(app, ["annotations", "read", "demo", "--root", str(tmp_path)])
+    assert result.stdout.splitlines() == [
+        "demo-0001 | IG | Privacy Policy",
+        "",
+        "demo-0002 | FP | We collect your e-mail address.",
+        "demo-0003 | TP | We never sell it.",
+    ]
 
 
 def test_stats_and_agreement_commands_print_tables(tmp_path):
