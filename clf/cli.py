@@ -105,14 +105,23 @@ def evaluate(
         Path | None, typer.Option("--model-dir", help="Score this trained model on --data instead.")
     ] = None,
     curve: Annotated[
-        bool, typer.Option("--learning-curve", help="Also train on 1..k policies per held-out policy.")
+        bool,
+        typer.Option("--learning-curve", help="Also train on 1, 2, 4, 8, 16 and all training policies per fold."),
     ] = False,
+    split: Annotated[
+        str, typer.Option(help="grouped (annotations/splits/folds.json), lopo (one policy out), or auto.")
+    ] = "auto",
+    policies: Annotated[
+        str | None, typer.Option(help="Only these policies (comma-separated), e.g. the five seeds for LOPO.")
+    ] = None,
 ) -> None:
-    """Leave-one-policy-out evaluation (or score a trained model with --model-dir)."""
+    """Cross-validation by policy, nested (or score a trained model with --model-dir)."""
     from clf import evaluate as ev
     from clf.data import load_dataset
 
     dataset = load_dataset(data)
+    if policies:
+        dataset = dataset.only([p.strip() for p in policies.split(",") if p.strip()])
     if model_dir is not None:
         from clf.predictor import Predictor
 
@@ -122,11 +131,11 @@ def evaluate(
         cfg = _config(model or (None if config else "tfidf"), config, overrides)
         seed_list = [int(s) for s in seeds.split(",")] if seeds else None
         with console.progress_bar("evaluating") as progress:
-            evaluation = ev.cross_validate(cfg, dataset, seed_list, progress)
+            evaluation = ev.cross_validate(cfg, dataset, seed_list, progress, split)
             if curve:
-                evaluation.metrics["learning_curve"] = ev.learning_curve(cfg, dataset, progress=progress)
-        seeds_used = evaluation.metrics["seeds"]
-        title = f"{cfg.model}: leave-one-policy-out over {len(dataset.policies)} policies, seeds {seeds_used}"
+                evaluation.metrics["learning_curve"] = ev.learning_curve(cfg, dataset, progress=progress, split=split)
+        protocol = evaluation.metrics["protocol"].split(";")[0]
+        title = f"{cfg.model}: {protocol}, {len(dataset.policies)} policies, seeds {evaluation.metrics['seeds']}"
     console.err.print(console.scores_table(evaluation.metrics, title))
     if out is not None:
         ev.write_report(evaluation, out)
