@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 from typing import Any
@@ -14,16 +15,22 @@ from clf.labels import LABELS, to_matrix
 MIN_POSITIVES_FOR_MACRO = 5
 
 
-def draw_sample(units_by_policy: dict[str, list[str]], whole: str, fraction: float, seed: int = 0) -> list[str]:
-    """Ids for the second pass: every unit of `whole`, plus `fraction` of each other policy.
+def draw_sample(
+    units_by_policy: dict[str, list[str]], whole: str | list[str], fraction: float, seed: int = 0
+) -> list[str]:
+    """Ids for the second pass: every unit of the `whole` policies, plus `fraction` of each other policy.
 
     The draw within a policy is systematic over document order from a random offset, so
     every part of each policy (headings, lists, contact blocks) is represented.
     """
+    whole = [whole] if isinstance(whole, str) else list(whole)
+    unknown = sorted(set(whole) - set(units_by_policy))
+    if unknown:
+        raise DataError(f"whole-policy sample names policies without units: {unknown}")
     rng = random.Random(seed)
-    chosen = list(units_by_policy[whole])
+    chosen = [i for policy in whole for i in units_by_policy[policy]]
     for policy, ids in units_by_policy.items():
-        if policy == whole:
+        if policy in whole:
             continue
         step = 1 / fraction
         offset = rng.random() * step
@@ -31,6 +38,25 @@ def draw_sample(units_by_policy: dict[str, list[str]], whole: str, fraction: flo
         chosen += [ids[i] for i in picks if i < len(ids)]
     rng.shuffle(chosen)
     return chosen
+
+
+def blind_items(records: list[dict[str, Any]], ids: list[str], before: int = 2, after: int = 1) -> str:
+    """The units to label, in the given order, each with its neighbours as context and no labels anywhere."""
+    where = {r["id"]: k for k, r in enumerate(records)}
+    lines = [
+        "# Blind second pass: units to label",
+        "",
+        f"Each item: the unit to label (>>>), with the {before} units before it and {after} after it as context only.",
+    ]
+    for n, unit_id in enumerate(ids, 1):
+        k = where[unit_id]
+        policy = records[k]["policy"]
+        lines += ["", f"## item {n}: {unit_id}"]
+        for j in range(k - before, k + after + 1):
+            if 0 <= j < len(records) and records[j]["policy"] == policy:
+                mark = ">>>" if j == k else f"    context {'before' if j < k else 'after'}:"
+                lines.append(f"{mark} {records[j]['text']}")
+    return "\n".join(lines) + "\n"
 
 
 def kappa_table(
@@ -100,3 +126,45 @@ def load_passes(folder: str | Path) -> tuple[dict[str, list[str]], dict[str, lis
     if not first or not second:
         raise DataError(f"no first-pass.tsv / second-pass*.tsv sheets in {folder}")
     return first, second
+
+
+def write_blind_sample(
+    root: str | Path,
+    out: str | Path,
+    whole: list[str],
+    fraction: float,
+    seed: int,
+    policies: list[str] | None = None,
+    parts: int = 1,
+) -> dict[str, Any]:
+    """A second-pass package in a new folder: the sample, the first-pass labels as they stand,
+    the whole policies as blind reading sheets and the drawn units in `parts` blind item lists."""
+    from clf.annotate import reading_sheet
+    from clf.annotations import load_gold
+    from clf.jsonl import write_text_atomic
+    from clf.labels import CODE_OF
+
+    out = Path(out)
+    if out.exists():
+        raise DataError("already exists; a blind sample is drawn once and never overwritten", out)
+    files = [g for g in load_gold(root) if policies is None or g.policy in policies]
+    units = {g.policy: [r["id"] for r in g.records] for g in files}
+    ids = draw_sample(units, whole, fraction, seed)
+    records = [r for g in files for r in g.records]
+    labels = {r["id"]: r["labels"] for r in records}
+    whole_ids = {i for p in whole for i in units[p]}
+    drawn = [i for i in ids if i not in whole_ids]
+    out.mkdir(parents=True)
+    sample = {"whole_policies": whole, "fraction_of_others": fraction, "seed": seed, "policies": sorted(units)}
+    write_text_atomic(out / "sample.json", json.dumps({**sample, "ids": ids}, indent=1) + "\n")
+    write_text_atomic(
+        out / "first-pass.tsv",
+        "# first-pass labels of the agreement sample, copied from the gold files before adjudication\n"
+        + "".join(f"{i}\t{','.join(CODE_OF[x] for x in labels[i])}\n" for i in sorted(ids)),
+    )
+    for policy in whole:
+        write_text_atomic(out / f"whole-{policy}.md", reading_sheet(policy, root, blind=True))
+    for k in range(parts):
+        part = drawn[k::parts]
+        write_text_atomic(out / f"units-{chr(ord('a') + k)}.md", blind_items(records, part))
+    return {**sample, "units": len(ids), "whole_units": len(whole_ids), "drawn_units": len(drawn)}

@@ -10,6 +10,7 @@ unless asked.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from clf.annotations import draft_units
 from clf.errors import DataError
@@ -124,9 +125,41 @@ def draft_records(policy: str, root: str | Path) -> list[dict]:
     ]
 
 
-def reading_sheet(policy: str, root: str | Path) -> str:
+def resplit(policy: str, root: str | Path, decisions: dict[str, dict] | None = None) -> dict[str, Any]:
+    """Carry a policy's gold over to new unit boundaries (after a splitter fix or a new correction).
+
+    A unit whose span is unchanged keeps its id, labels, flag and note. A new unit that spans
+    several old ones (a merge) takes the first one's id, so every id cited elsewhere still names the
+    same place, and needs a person's decision: without `decisions` for every such unit nothing is
+    written, and the changes are returned for reading, each with the old pieces and their labels.
+    """
+    gold = Path(root) / f"{policy}.jsonl"
+    old = [r for _, r in read_jsonl(gold)]
+    by_span = {(r["start"], r["end"]): r for r in old}
+    new, changed = [], []
+    for unit in draft_units(policy, root):
+        if (unit.start, unit.end) in by_span:
+            new.append(by_span[(unit.start, unit.end)])
+            continue
+        pieces = [r for r in old if r["start"] >= unit.start and r["end"] <= unit.end]
+        if not pieces or pieces[0]["start"] != unit.start or pieces[-1]["end"] != unit.end:
+            raise DataError(f"new unit {unit.start}-{unit.end} is not a merge of whole gold units", gold)
+        record = {"policy": policy, "id": pieces[0]["id"], "start": unit.start, "end": unit.end, "text": unit.text}
+        changed.append({**record, "pieces": [{k: r[k] for k in ("id", "text", "labels")} for r in pieces]})
+        new.append({**record, "labels": []})
+    undecided = [c["id"] for c in changed if c["id"] not in (decisions or {})]
+    if changed and not undecided:
+        for record in new:
+            if not record["labels"]:
+                record.update(decisions[record["id"]])
+        write_jsonl(gold, new)
+    return {"changed": changed, "undecided": undecided, "written": bool(changed) and not undecided}
+
+
+def reading_sheet(policy: str, root: str | Path, blind: bool = False) -> str:
     """A policy's units for a person to read and label: `id | labels | text`, a blank line at each
-    paragraph break of the source so sections stay visible. Labels are `-` until the gold exists."""
+    paragraph break of the source so sections stay visible. Labels are `-` until the gold exists,
+    and always with `blind` (for a second annotator)."""
     gold = Path(root) / f"{policy}.jsonl"
     records = [r for _, r in read_jsonl(gold)] if gold.exists() else draft_records(policy, root)
     text = (Path(root) / "policies" / f"{policy}.txt").read_text(encoding="utf-8")
@@ -134,7 +167,7 @@ def reading_sheet(policy: str, root: str | Path) -> str:
     for record in records:
         if lines and text.count("\n", previous_end, record["start"]) > 1:
             lines.append("")
-        labels = ",".join(k for k, v in CODES.items() if v in record["labels"]) or "-"
+        labels = "-" if blind else ",".join(k for k, v in CODES.items() if v in record["labels"]) or "-"
         lines.append(f"{record['id']} | {labels} | {record['text']}")
         previous_end = record["end"]
     return "\n".join(lines) + "\n"

@@ -81,9 +81,9 @@ def check_file(path: str | Path) -> list[Problem]:
     if source is None:
         report(None, f"source text {source_file} not found; offsets not checked")
 
-    previous_end = 0
+    previous_end = previous_number = 0
     seen_ids: set[str] = set()
-    for index, (line, record) in enumerate(rows, 1):
+    for line, record in rows:
         for key, kind in (("policy", str), ("id", str), ("start", int), ("end", int), ("text", str), ("labels", list)):
             if key not in record:
                 report(line, f"missing field {key!r}")
@@ -92,13 +92,16 @@ def check_file(path: str | Path) -> list[Problem]:
         if record.get("policy") not in (None, slug) and isinstance(record.get("policy"), str):
             report(line, f"policy {record['policy']!r} does not match the file name {slug!r}")
         unit_id = record.get("id")
-        expected = f"{slug}-{index:04d}"
         if isinstance(unit_id, str):
+            number = _id_number(unit_id, slug)
             if unit_id in seen_ids:
                 report(line, f"duplicate id {unit_id!r}")
-            elif unit_id != expected:
-                report(line, f"id {unit_id!r} is not sequential (expected {expected!r})")
+            elif number is None:
+                report(line, f"id {unit_id!r} is not '{slug}-NNNN'")
+            elif number <= previous_number:
+                report(line, f"id {unit_id!r} does not increase (the unit before is number {previous_number})")
             seen_ids.add(unit_id)
+            previous_number = max(previous_number, number or 0)
         if "labels" in record:
             for message in label_problems(record["labels"]):
                 report(line, message)
@@ -122,6 +125,13 @@ def check_file(path: str | Path) -> list[Problem]:
     if source is not None and source[previous_end:].strip():
         report(rows[-1][0], f"text after the last unit is not covered: {collapse(source[previous_end:])[:60]!r}")
     return problems
+
+
+def _id_number(unit_id: str, slug: str) -> int | None:
+    """Ids are `<slug>-NNNN`, increasing in document order; a merge of units keeps the first id and
+    retires the others (`clf annotations resplit`), so an id cited anywhere keeps naming one place."""
+    prefix, _, number = unit_id.rpartition("-")
+    return int(number) if prefix == slug and len(number) == 4 and number.isdigit() else None
 
 
 def gold_files(root: str | Path = ANNOTATIONS_DIR) -> list[Path]:

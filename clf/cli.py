@@ -105,14 +105,23 @@ def evaluate(
         Path | None, typer.Option("--model-dir", help="Score this trained model on --data instead.")
     ] = None,
     curve: Annotated[
-        bool, typer.Option("--learning-curve", help="Also train on 1..k policies per held-out policy.")
+        bool,
+        typer.Option("--learning-curve", help="Also train on 1, 2, 4, 8, 16 and all training policies per fold."),
     ] = False,
+    split: Annotated[
+        str, typer.Option(help="grouped (annotations/splits/folds.json), lopo (one policy out), or auto.")
+    ] = "auto",
+    policies: Annotated[
+        str | None, typer.Option(help="Only these policies (comma-separated), e.g. the five seeds for LOPO.")
+    ] = None,
 ) -> None:
-    """Leave-one-policy-out evaluation (or score a trained model with --model-dir)."""
+    """Cross-validation by policy, nested (or score a trained model with --model-dir)."""
     from clf import evaluate as ev
     from clf.data import load_dataset
 
     dataset = load_dataset(data)
+    if policies:
+        dataset = dataset.only([p.strip() for p in policies.split(",") if p.strip()])
     if model_dir is not None:
         from clf.predictor import Predictor
 
@@ -122,11 +131,11 @@ def evaluate(
         cfg = _config(model or (None if config else "tfidf"), config, overrides)
         seed_list = [int(s) for s in seeds.split(",")] if seeds else None
         with console.progress_bar("evaluating") as progress:
-            evaluation = ev.cross_validate(cfg, dataset, seed_list, progress)
+            evaluation = ev.cross_validate(cfg, dataset, seed_list, progress, split)
             if curve:
-                evaluation.metrics["learning_curve"] = ev.learning_curve(cfg, dataset, progress=progress)
-        seeds_used = evaluation.metrics["seeds"]
-        title = f"{cfg.model}: leave-one-policy-out over {len(dataset.policies)} policies, seeds {seeds_used}"
+                evaluation.metrics["learning_curve"] = ev.learning_curve(cfg, dataset, progress=progress, split=split)
+        protocol = evaluation.metrics["protocol"].split(";")[0]
+        title = f"{cfg.model}: {protocol}, {len(dataset.policies)} policies, seeds {evaluation.metrics['seeds']}"
     console.err.print(console.scores_table(evaluation.metrics, title))
     if out is not None:
         ev.write_report(evaluation, out)
@@ -275,13 +284,55 @@ def annotations_apply(
 def annotations_read(
     policy: Annotated[str, typer.Argument(help="Policy slug: annotations/policies/SLUG.txt.")],
     root: Annotated[Path, typer.Option(help="The annotations folder.")] = Path("annotations"),
+    blind: Annotated[bool, typer.Option(help="Hide the labels (for a blind second pass).")] = False,
 ) -> None:
     """Print a policy's units as `id | labels | text` for a person to read and label (drafts if not yet gold)."""
     from clf.annotate import reading_sheet
 
     if not (root / "policies" / f"{policy}.txt").exists():
         raise ClfError(f"{root / 'policies' / (policy + '.txt')}: no such policy text")
-    typer.echo(reading_sheet(policy, root), nl=False)
+    typer.echo(reading_sheet(policy, root, blind), nl=False)
+
+
+@annotations_app.command("sample")
+@_errors_as_one_line
+def annotations_sample(
+    out: Annotated[Path, typer.Argument(help="New folder for the second-pass package (never overwritten).")],
+    whole: Annotated[str, typer.Option(help="Policies taken whole, comma-separated.")],
+    fraction: Annotated[float, typer.Option(help="Systematic share of every other policy's units.")] = 0.2,
+    seed: Annotated[int, typer.Option(help="Seed of the draw's offsets and shuffle.")] = 0,
+    policies: Annotated[str | None, typer.Option(help="Draw only from these policies (comma-separated).")] = None,
+    parts: Annotated[int, typer.Option(help="Split the drawn units into this many item lists.")] = 1,
+    root: Annotated[Path, typer.Option(help="The annotations folder.")] = Path("annotations"),
+) -> None:
+    """Draw a blind double-annotation sample: whole policies plus a systematic share of the others."""
+    from clf.agreement import write_blind_sample
+
+    names = [p.strip() for p in policies.split(",")] if policies else None
+    info = write_blind_sample(root, out, [w.strip() for w in whole.split(",")], fraction, seed, names, parts)
+    typer.echo(json.dumps(info, indent=1))
+
+
+@annotations_app.command("resplit")
+@_errors_as_one_line
+def annotations_resplit(
+    policy: Annotated[str, typer.Argument(help="Policy slug whose units the splitter now cuts differently.")],
+    sheet: Annotated[
+        Path | None, typer.Option(help="TSV decisions for every merged unit (by its new id); without it, just show.")
+    ] = None,
+    root: Annotated[Path, typer.Option(help="The annotations folder.")] = Path("annotations"),
+) -> None:
+    """Carry a policy's gold over to the splitter's current units; merged units need a person's labels."""
+    from clf.annotate import parse_sheet, resplit
+    from clf.labels import CODE_OF
+
+    result = resplit(policy, root, parse_sheet(sheet) if sheet else None)
+    for unit in result["changed"]:
+        typer.echo(f"{unit['id']} | {unit['text']}")
+        for piece in unit["pieces"]:
+            typer.echo(f"    was {piece['id']} | {','.join(CODE_OF[x] for x in piece['labels'])} | {piece['text']}")
+    state = "written" if result["written"] else f"{len(result['undecided'])} merged unit(s) undecided; nothing written"
+    console.err.print(f"{policy}: {len(result['changed'])} unit(s) changed; {state}")
 
 
 @annotations_app.command("split-score")

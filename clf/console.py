@@ -65,6 +65,11 @@ def scores_table(metrics: dict[str, Any], title: str) -> Table:
         table.add_row(label, CODE_OF[label], *scores, str(row["support"]))
     summary = metrics.get("summary") or {m: metrics[m] for m in ("micro_f1", "macro_f1", "samples_f1")}
     table.caption = "  ".join(f"{k.replace('_', '-')} {format_score(v)}" for k, v in summary.items())
+    if "paragraphs" in metrics:
+        par = metrics["paragraphs"]
+        table.caption += f"\nparagraphs ({par['units']}, fed whole): " + "  ".join(
+            f"{k.replace('_', '-')} {format_score(v)}" for k, v in par["summary"].items()
+        )
     return table
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,13 @@ class Dataset:
     ids: list[str | None]
     files: list[Path]
     sha256: str
+    # (start, end) in the policy's source text, where the record has offsets and the source is known
+    spans: list[tuple[int, int] | None] = field(default_factory=list)
+    sources: dict[str, Path] = field(default_factory=dict)  # policy → its text (gold: annotations/policies/)
+
+    def __post_init__(self) -> None:
+        if not self.spans:
+            self.spans = [None] * len(self.texts)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -36,7 +43,16 @@ class Dataset:
             [self.ids[i] for i in index],
             self.files,
             self.sha256,
+            [self.spans[i] for i in index],
+            self.sources,
         )
+
+    def only(self, policies: list[str]) -> Dataset:
+        """The records of these policies (unknown names are an error, not an empty set)."""
+        unknown = sorted(set(policies) - set(self.policies))
+        if unknown:
+            raise DataError(f"no records for policies {unknown}; the data has {len(self.policies)} policies")
+        return self.subset([i for i, g in enumerate(self.groups) if g in set(policies)])
 
     @property
     def policies(self) -> list[str]:
@@ -62,6 +78,8 @@ def load_dataset(path: str | Path = DEFAULT_DATA) -> Dataset:
     label_lists: list[list[str]] = []
     groups: list[str | None] = []
     ids: list[str | None] = []
+    spans: list[tuple[int, int] | None] = []
+    sources: dict[str, Path] = {}
     digest = hashlib.sha256()
     files = data_files(path)
     for file in files:
@@ -81,10 +99,16 @@ def load_dataset(path: str | Path = DEFAULT_DATA) -> Dataset:
                         f"unknown label {label!r}" + (f" (did you mean {hint!r}?)" if hint else ""), file, line
                     )
             policy = record.get("policy")
+            start, end = record.get("start"), record.get("end")
+            source = file.parent / "policies" / f"{policy}.txt"
+            has_span = isinstance(start, int) and isinstance(end, int) and policy is not None
+            if has_span and str(policy) not in sources and source.is_file():
+                sources[str(policy)] = source
+            spans.append((start, end) if has_span and str(policy) in sources else None)
             texts.append(text)
             label_lists.append(labels)
             groups.append(str(policy) if policy is not None else None)
             ids.append(str(record["id"]) if record.get("id") is not None else None)
     if not texts:
         raise DataError("no records", path)
-    return Dataset(texts, to_matrix(label_lists), groups, ids, files, digest.hexdigest())
+    return Dataset(texts, to_matrix(label_lists), groups, ids, files, digest.hexdigest(), spans, sources)

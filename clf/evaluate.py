@@ -1,13 +1,15 @@
-"""Honest evaluation: leave-one-policy-out, thresholds tuned only inside each training fold.
+"""Honest evaluation: policies held out whole, thresholds tuned only inside each training fold.
 
-Every fold trains exactly as `clf train` does (inner out-of-fold thresholds, then the final
-fit) on the other policies and scores the held-out one. Repeated over seeds where training
-is stochastic; numbers are reported as mean ± std over seeds.
+Outer folds are the committed grouped folds (`annotations/splits/folds.json`) or leave-one-policy-out
+(`clf.folds.outer_folds`). Every fold trains exactly as `clf train` does (inner out-of-fold
+thresholds and paragraph pooling, then the final fit) on the other policies and scores the held-out
+ones twice: unit by unit, and paragraph by paragraph (`clf.paragraphs`), each paragraph fed whole as a
+user's paragraph would be. Repeated over seeds where training is stochastic; numbers are reported as
+mean ± std over seeds.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import time
 from dataclasses import dataclass, field
@@ -18,11 +20,12 @@ import numpy as np
 
 from clf.config import Config
 from clf.data import Dataset
-from clf.folds import outer_folds
+from clf.folds import outer_folds, resolve_split
 from clf.jsonl import dumps, write_text_atomic
 from clf.labels import CODE_OF, LABELS, from_row
 from clf.metrics import format_score, mean_std, score
 from clf.models.base import Progress, within
+from clf.paragraphs import paragraph_labels, paragraphs
 from clf.predictor import Predictor
 from clf.train import fit_predictor
 
@@ -47,97 +50,155 @@ def _prediction_row(data: Dataset, i: int, pred: np.ndarray, scores: np.ndarray)
     }
 
 
+PROTOCOLS = {
+    "grouped": "grouped k-fold by policy (annotations/splits/folds.json)",
+    "lopo": "leave-one-policy-out",
+    "groupkfold": "GroupKFold by policy",
+}
+
+
 def cross_validate(
-    config: Config, data: Dataset, seeds: list[int] | None = None, progress: Progress | None = None
+    config: Config,
+    data: Dataset,
+    seeds: list[int] | None = None,
+    progress: Progress | None = None,
+    split: str = "auto",
 ) -> Evaluation:
-    """Leave-one-policy-out over the data's policies, once per seed."""
+    """Policies held out fold by fold (`clf.folds.outer_folds`), once per seed."""
     seeds = seeds if seeds is not None else config.evaluation.seeds
-    folds = outer_folds(data.groups)
+    folds = outer_folds(data.groups, split)
     runs, predictions = [], []
     for seed in seeds:
         seeded = config.model_copy(update={"seed": seed})
         y_pred = np.zeros_like(data.y)
+        par_true, par_pred = [], []
         fold_rows = []
-        for policy, train_idx, test_idx in folds:
+        for name, train_idx, test_idx in folds:
             started = time.perf_counter()
-            predictor = fit_predictor(
-                seeded, data.subset(train_idx), within(progress, f"seed {seed} · held out {policy}")
-            )
+            predictor = fit_predictor(seeded, data.subset(train_idx), within(progress, f"seed {seed} · {name}"))
             test = data.subset(test_idx)
             scores = predictor.scores(test.texts)
             pred = predictor.decide(scores)
             y_pred[test_idx] = pred
+            paras = paragraphs(test)
+            if paras:
+                par_true.append(paragraph_labels(test, paras))
+                par_pred.append(predictor.decide_paragraphs(predictor.paragraph_scores([p.text for p in paras])))
             fold_rows.append(
                 {
-                    "policy": policy,
+                    "fold": name,
+                    "policies": sorted(set(test.groups)),
                     "units": len(test_idx),
                     "thresholds": dict(zip(LABELS, map(float, predictor.thresholds), strict=True)),
+                    "pooling": predictor.paragraph.get("pooling"),
                     "params": predictor.config.params,
                     "seconds": round(time.perf_counter() - started, 2),
                     "metrics": score(test.y, pred),
+                    "per_policy": {
+                        p: score(test.y[idx], pred[idx])
+                        for p in sorted(set(test.groups))
+                        for idx in [[i for i, g in enumerate(test.groups) if g == p]]
+                    },
                 }
             )
             predictions += [
-                {"seed": seed, "fold": policy, **_prediction_row(data, row, pred[i], scores[i])}
+                {"seed": seed, "fold": name, **_prediction_row(data, row, pred[i], scores[i])}
                 for i, row in enumerate(test_idx)
             ]
-        runs.append({"seed": seed, "metrics": score(data.y, y_pred), "folds": fold_rows})
-    return Evaluation(summarize(config, data, runs), predictions)
+        run = {"seed": seed, "metrics": score(data.y, y_pred), "folds": fold_rows}
+        if par_true:
+            run["paragraph_metrics"] = score(np.concatenate(par_true), np.concatenate(par_pred))
+        runs.append(run)
+    return Evaluation(summarize(config, data, runs, PROTOCOLS[resolve_split(data.groups, split)]), predictions)
 
 
-def summarize(config: Config, data: Dataset, runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Pooled out-of-fold metrics per seed, then mean ± std over seeds; per label and per policy."""
-    per_label = {
+def _label_summary(metrics: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
         label: {
-            **{k: mean_std([r["metrics"]["per_label"][label][k] for r in runs]) for k in ("precision", "recall", "f1")},
-            "support": runs[0]["metrics"]["per_label"][label]["support"],
+            **{k: mean_std([m["per_label"][label][k] for m in metrics]) for k in ("precision", "recall", "f1")},
+            "support": metrics[0]["per_label"][label]["support"],
         }
         for label in LABELS
     }
-    policies = [f["policy"] for f in runs[0]["folds"]]
+
+
+def summarize(config: Config, data: Dataset, runs: list[dict[str, Any]], protocol: str) -> dict[str, Any]:
+    """Pooled out-of-fold metrics per seed, then mean ± std over seeds; per label, per policy, per paragraph."""
+    policies = sorted({p for f in runs[0]["folds"] for p in f["policies"]})
     per_policy = {
         p: {
-            "units": runs[0]["folds"][k]["units"],
-            **{m: mean_std([r["folds"][k]["metrics"][m] for r in runs]) for m in METRICS},
+            "units": next(f["per_policy"][p]["units"] for f in runs[0]["folds"] if p in f["per_policy"]),
+            **{
+                m: mean_std([f["per_policy"][p][m] for r in runs for f in r["folds"] if p in f["per_policy"]])
+                for m in METRICS
+            },
         }
-        for k, p in enumerate(policies)
+        for p in policies
     }
-    return {
+    metrics = {
         "model": config.model,
         "config": config.model_dump(),
-        "protocol": "leave-one-policy-out; thresholds tuned on inner grouped out-of-fold scores of each training fold",
+        "protocol": f"{protocol}; thresholds and paragraph pooling tuned on inner grouped out-of-fold scores "
+        "of each training fold",
         "data": {"sha256": data.sha256, "units": len(data), "policies": data.policies},
         "seeds": [r["seed"] for r in runs],
+        "folds": [{"fold": f["fold"], "policies": f["policies"], "units": f["units"]} for f in runs[0]["folds"]],
         "summary": {m: mean_std([r["metrics"][m] for r in runs]) for m in METRICS},
-        "per_label": per_label,
+        "per_label": _label_summary([r["metrics"] for r in runs]),
         "per_policy": per_policy,
         "runs": runs,
     }
+    if all("paragraph_metrics" in r for r in runs):
+        paragraph = [r["paragraph_metrics"] for r in runs]
+        metrics["paragraphs"] = {
+            "units": paragraph[0]["units"],
+            "summary": {m: mean_std([x[m] for x in paragraph]) for m in METRICS},
+            "per_label": _label_summary(paragraph),
+        }
+    return metrics
+
+
+CURVE_SIZES = (1, 2, 4, 8, 16)
 
 
 def learning_curve(
-    config: Config, data: Dataset, max_subsets: int = 2, seed: int = 0, progress: Progress | None = None
+    config: Config,
+    data: Dataset,
+    max_subsets: int = 2,
+    seed: int = 0,
+    progress: Progress | None = None,
+    split: str = "auto",
+    sizes: tuple[int, ...] = CURVE_SIZES,
 ) -> list[dict[str, Any]]:
-    """Macro-F1 on each held-out policy when training on 1, 2, … of the other policies."""
+    """Macro-F1 on each held-out fold when training on 1, 2, 4, 8, 16 and all of the other policies.
+
+    Subsets of each size are drawn at random (seeded), `max_subsets` per size and fold.
+    """
     rows = []
-    for held_out, train_idx, test_idx in outer_folds(data.groups):
+    rng = np.random.default_rng(seed)
+    for held_out, train_idx, test_idx in outer_folds(data.groups, split):
         others = sorted({data.groups[i] for i in train_idx})
         test = data.subset(test_idx)
-        for k in range(1, len(others) + 1):
-            for subset in list(itertools.combinations(others, k))[:max_subsets]:
-                idx = [i for i in train_idx if data.groups[i] in subset]
+        for k in [n for n in sizes if n < len(others)] + [len(others)]:
+            draws = (
+                [others]
+                if k == len(others)
+                else [list(rng.choice(others, k, replace=False)) for _ in range(max_subsets)]
+            )
+            for subset in draws:
+                idx = [i for i in train_idx if data.groups[i] in set(subset)]
                 predictor = fit_predictor(
                     config.model_copy(update={"seed": seed}),
                     data.subset(idx),
                     within(progress, f"curve {held_out} k={k}"),
                 )
-                pred = predictor.decide(predictor.scores(test.texts))
-                m = score(test.y, pred)
+                m = score(test.y, predictor.decide(predictor.scores(test.texts)))
                 rows.append(
                     {
                         "held_out": held_out,
                         "n_train_policies": k,
-                        "train": list(subset),
+                        "train": sorted(str(x) for x in subset),
+                        "train_units": len(idx),
                         "macro_f1": m["macro_f1"],
                         "micro_f1": m["micro_f1"],
                     }
@@ -146,9 +207,8 @@ def learning_curve(
 
 
 def score_predictor(predictor: Predictor, data: Dataset) -> Evaluation:
-    """Score a trained model on a labelled file (no training, no tuning)."""
-    scores = predictor.scores(data.texts)
-    pred = predictor.decide(scores)
+    """Score a trained model on a labelled file (no training, no tuning); records may be paragraphs."""
+    scores, pred = predictor.label_inputs(data.texts)
     metrics = {
         "model": predictor.config.model,
         "data": {"sha256": data.sha256, "units": len(data)},

@@ -16,9 +16,8 @@ def _row(labels: list[str], scores) -> dict[str, Any]:
 
 def predict_document(predictor: Predictor, doc: Document) -> list[dict[str, Any]]:
     """JSONL records keep their order and id and are never re-split; texts are cut into units."""
-    if doc.records:
-        scores = predictor.scores([r["text"] for r in doc.records])
-        pred = predictor.decide(scores)
+    if doc.records:  # a record may be a sentence or a whole paragraph
+        scores, pred = predictor.label_inputs([r["text"] for r in doc.records])
         return [
             ({"id": r["id"]} if "id" in r else {}) | _row(from_row(p), s)
             for r, p, s in zip(doc.records, pred, scores, strict=True)

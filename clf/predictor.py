@@ -26,9 +26,12 @@ from clf.errors import ClfError, ModelDirError
 from clf.labels import LABELS
 from clf.models import registry
 from clf.models.base import Classifier
+from clf.pooling import POOLINGS, pool
+from clf.segment import split_units
 from clf.thresholds import decide
 
 REQUIRED_FILES = ("config.yaml", "labels.json", "thresholds.json", "training.json", "model.json")
+PARAGRAPH_FILE = "paragraphs.json"  # optional: models older than paragraph pooling lack it
 
 
 @dataclass
@@ -37,12 +40,46 @@ class Predictor:
     thresholds: np.ndarray
     config: Config
     info: dict[str, Any] = field(default_factory=dict)
+    # how a multi-sentence input is scored and decided: {"pooling": ..., "thresholds": [12 floats]}
+    paragraph: dict[str, Any] = field(default_factory=dict)
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
+        """Scores of units (sentences), each read as one piece."""
         return self.model.predict_proba(list(texts)) if len(texts) else np.zeros((0, len(LABELS)))
 
     def decide(self, scores: np.ndarray) -> np.ndarray:
         return decide(scores, self.thresholds, self.config.thresholds.always_one_label)
+
+    def paragraph_scores(self, texts: Sequence[str]) -> np.ndarray:
+        """Scores of multi-sentence inputs: cut into units as `clf predict` cuts a policy, then pooled."""
+        how = self.paragraph.get("pooling", "max")
+        if how == "direct" or not len(texts):
+            return self.scores(texts)
+        pieces, owners = [], []
+        for i, text in enumerate(texts):
+            units = [u.text for u in split_units(text)] or [text]
+            pieces += units
+            owners += [i] * len(units)
+        return pool(self.scores(pieces), np.asarray(owners), len(texts), how)
+
+    def decide_paragraphs(self, scores: np.ndarray) -> np.ndarray:
+        """A paragraph's labels are its sentences' union, so a fallback may stand beside a practice."""
+        thresholds = np.asarray(self.paragraph.get("thresholds", self.thresholds), dtype=float)
+        return decide(scores, thresholds, self.config.thresholds.always_one_label, exclusive_fallbacks=False)
+
+    def label_inputs(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, labels) of inputs that may be sentences or whole paragraphs (JSONL records, segments)."""
+        multi = np.array([len(split_units(t)) > 1 for t in texts], dtype=bool)
+        scores = np.zeros((len(texts), len(LABELS)))
+        pred = np.zeros((len(texts), len(LABELS)), dtype=np.int8)
+        for mask, score_fn, decide_fn in (
+            (~multi, self.scores, self.decide),
+            (multi, self.paragraph_scores, self.decide_paragraphs),
+        ):
+            if mask.any():
+                scores[mask] = score_fn([t for t, m in zip(texts, mask, strict=True) if m])
+                pred[mask] = decide_fn(scores[mask])
+        return scores, pred
 
     def save(self, out: str | Path, card: str) -> Path:
         """Write the model folder atomically; an existing folder is replaced only once the new one is complete."""
@@ -56,6 +93,8 @@ class Predictor:
             (tmp / "labels.json").write_text(json.dumps(list(LABELS), indent=2))
             thresholds = {label: float(t) for label, t in zip(LABELS, self.thresholds, strict=True)}
             (tmp / "thresholds.json").write_text(json.dumps(thresholds, indent=2))
+            if self.paragraph:
+                (tmp / PARAGRAPH_FILE).write_text(json.dumps(self.paragraph, indent=2))
             info = {"clf_format_version": MODEL_FORMAT_VERSION, "clf_version": __version__, **self.info}
             (tmp / "training.json").write_text(json.dumps(info, indent=2))
             (tmp / "README.md").write_text(card, encoding="utf-8")
@@ -85,6 +124,8 @@ class Predictor:
             labels = json.loads((folder / "labels.json").read_text())
             thresholds = json.loads((folder / "thresholds.json").read_text())
             raw_config = yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))
+            paragraph_file = folder / PARAGRAPH_FILE
+            paragraph = json.loads(paragraph_file.read_text()) if paragraph_file.exists() else {}
         except (ValueError, yaml.YAMLError) as exc:
             raise ModelDirError(f"{folder}: unreadable model file ({exc})") from None
         version = info.get("clf_format_version")
@@ -95,6 +136,12 @@ class Predictor:
                 f"{folder} was written by a newer clf (model format {version}); "
                 f"this clf {__version__} reads format {MODEL_FORMAT_VERSION} or older: upgrade clf"
             )
+        if paragraph and (
+            paragraph.get("pooling") not in POOLINGS or len(paragraph.get("thresholds", [])) != len(LABELS)
+        ):
+            raise ModelDirError(
+                f"{folder}/{PARAGRAPH_FILE}: needs a pooling in {POOLINGS} and {len(LABELS)} thresholds"
+            )
         if labels != list(LABELS):
             raise ModelDirError(f"{folder}: its label set differs from this clf's 12 labels")
         try:
@@ -104,4 +151,4 @@ class Predictor:
             raise
         except Exception as exc:  # a damaged weights file must not surface as a traceback
             raise ModelDirError(f"{folder}: cannot load model weights ({type(exc).__name__}: {exc})") from None
-        return cls(model, np.array([thresholds[x] for x in LABELS]), config, info)
+        return cls(model, np.array([thresholds[x] for x in LABELS]), config, info, paragraph)

@@ -18,11 +18,17 @@ _LIST_MARKER = re.compile(r"^\s*(?:[●•▪◦‣∙·\-–*]\s|\(?[0-9ivxa-h]
 _TERMINAL = ".!?:;"
 _WRAP_MIN_CHARS = 55  # a hard-wrapped PDF line is at least this long (spaces collapsed)
 _HEADING_MAX_CHARS = 25  # a shorter line without end punctuation after a wrap reads as a heading
-_TABLE_CELL = " | "  # web copies give a table row as `cell | cell`: a row never continues on the next line
-# pysbd breaks after these; the piece that follows continues the sentence ("Art. 6 para. 1", "Str. 20")
-_NO_BREAK_AFTER = re.compile(r"(?:\b(?:Art|para|Str|St|Jr|No|Nr|lit|p|cf|Sec|approx)\.|\bArt\.\s?\d+)$")
-# a piece that starts with a cell or list separator, or has no word in it, continues the one before it
-_CONTINUATION_START = re.compile(r"^(?:[;,|]|\W*$)")
+_TABLE_CELL = " | "  # web copies give a table row as `cell | cell`: one unit, never continued on the next line
+# pysbd breaks after these; the piece that follows continues the sentence ("Art. 6 para. 1", "Str. 20",
+# "Ostfeldstr. 49", "3790 .El Camino Real", "... or ii) Algolia SAS")
+_NO_BREAK_AFTER = re.compile(
+    r"(?:\b(?:Art|para|Str|St|Jr|No|Nr|lit|p|cf|Sec|approx)\.|\bArt\.\s?\d+|\w+str\.|\s\.|\s\(?[ivx]{1,4}\))$"
+)
+# a piece that starts with a cell or list separator or a dash, or has no word in it, continues the one before it
+_CONTINUATION_START = re.compile(r"^(?:[;,|—–]|\W*$)")
+# an enumerator inside a sentence ("collects i) ... and (ii) ..."): pysbd breaks before it, the sentence goes on
+_INLINE_ENUMERATOR = re.compile(r"^\((?:[ivx]{1,4}|[a-h])\)\s|^(?:[ivx]{1,4})\)\s")
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
 _WS = re.compile(r"\s+")
 
 
@@ -124,6 +130,9 @@ def _sentences(text: str, spans: list[tuple[int, int]]) -> list[Unit]:
             chars.append(ch)
             where.append(offset)
     flat = "".join(chars)
+    if _TABLE_CELL in flat:  # a table row is one unit, like a list item (rule P2), whatever its cells say
+        a, b = where[0], where[-1] + 1
+        return [Unit(a, b, collapse(text[a:b]))]
     units: list[Unit] = []
     cursor = 0
     for piece in _merge_false_breaks(_segmenter().segment(flat)):
@@ -151,7 +160,11 @@ def _merge_false_breaks(pieces: list[str]) -> list[str]:
             out
             and head
             and (
-                _starts_lower(head) or len(tail) <= 4 or _CONTINUATION_START.match(head) or _NO_BREAK_AFTER.search(tail)
+                _starts_lower(head)
+                or len(tail) <= 4
+                or _CONTINUATION_START.match(head)
+                or _NO_BREAK_AFTER.search(tail)
+                or (_INLINE_ENUMERATOR.match(head) and not _SENTENCE_END.search(tail))
             )
         ):
             out[-1] += piece

@@ -32,22 +32,30 @@ def tune(y: np.ndarray, scores: np.ndarray, grid: np.ndarray = GRID) -> np.ndarr
     return thresholds
 
 
-def decide(scores: np.ndarray, thresholds: np.ndarray, always_one_label: bool = True) -> np.ndarray:
+def decide(
+    scores: np.ndarray, thresholds: np.ndarray, always_one_label: bool = True, exclusive_fallbacks: bool = True
+) -> np.ndarray:
     """Binary labels from scores, following the spec's decision order.
 
-    A fallback never stands beside a practice label, and at most one fallback is kept;
+    A fallback never stands beside a practice label, and at most one fallback is kept (a
+    paragraph, whose labels are the union of its sentences', passes `exclusive_fallbacks=False`);
     with `always_one_label`, a unit with nothing over threshold gets its best-scoring label.
     """
     pred = (scores >= thresholds).astype(np.int8)
+    if not exclusive_fallbacks:
+        return _at_least_one(pred, scores, thresholds) if always_one_label else pred
     has_other = pred[:, _PRACTICE_COLUMNS].any(axis=1)
     pred[np.ix_(has_other, _FALLBACK_COLUMNS)] = 0
     both = pred[:, _FALLBACK_COLUMNS].sum(axis=1) > 1
     if both.any():
         weaker = np.array(_FALLBACK_COLUMNS)[np.argmin(scores[np.ix_(both, _FALLBACK_COLUMNS)], axis=1)]
         pred[np.flatnonzero(both), weaker] = 0
-    if always_one_label:
-        empty = pred.sum(axis=1) == 0
-        # "best" relative to the label's own threshold, so a rare label is not drowned by a frequent one
-        margin = scores[empty] / np.maximum(thresholds, 1e-6)
-        pred[np.flatnonzero(empty), np.argmax(margin, axis=1)] = 1
+    return _at_least_one(pred, scores, thresholds) if always_one_label else pred
+
+
+def _at_least_one(pred: np.ndarray, scores: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    empty = pred.sum(axis=1) == 0
+    # "best" relative to the label's own threshold, so a rare label is not drowned by a frequent one
+    margin = scores[empty] / np.maximum(thresholds, 1e-6)
+    pred[np.flatnonzero(empty), np.argmax(margin, axis=1)] = 1
     return pred

@@ -18,38 +18,70 @@ from clf.labels import LABELS
 from clf.metrics import score
 from clf.models import registry
 from clf.models.base import Progress, within
+from clf.paragraphs import Paragraph, paragraph_labels, paragraphs
+from clf.pooling import POOLINGS, pool
 from clf.predictor import Predictor
 from clf.thresholds import decide, tune
 
 
-def out_of_fold_scores(config: Config, data: Dataset, progress: Progress | None = None) -> np.ndarray:
-    """Scores for every unit from a model that did not see its policy (inner cross-validation)."""
+def out_of_fold_scores(
+    config: Config, data: Dataset, progress: Progress | None = None, paras: list[Paragraph] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Scores for every unit, and every paragraph scored whole, from a model that did not see its policy."""
     scores = np.zeros(data.y.shape, dtype=np.float64)
+    paras = paras or []
+    direct = np.zeros((len(paras), data.y.shape[1]), dtype=np.float64)
     folds = list(inner_folds(data.groups, config.thresholds.inner_folds, config.seed))
     for k, (train_idx, test_idx) in enumerate(folds, 1):
         part = data.subset(train_idx)
         model = registry.create(config.model, config.params)
         model.fit(part.texts, part.y, seed=config.seed, progress=within(progress, f"threshold fold {k}/{len(folds)}"))
         scores[test_idx] = model.predict_proba([data.texts[i] for i in test_idx])
-    return scores
+        held_out = set(test_idx.tolist())
+        mine = [j for j, p in enumerate(paras) if p.units[0] in held_out]
+        if mine:
+            direct[mine] = model.predict_proba([paras[j].text for j in mine])
+    return scores, direct
+
+
+def choose_pooling(
+    data: Dataset, paras: list[Paragraph], oof: np.ndarray, direct: np.ndarray, unit_thresholds: np.ndarray
+) -> dict[str, Any]:
+    """The pooling and paragraph thresholds with the best inner out-of-fold paragraph macro-F1."""
+    if not paras:
+        return {"pooling": "max", "thresholds": unit_thresholds.tolist(), "note": "no paragraphs in the data"}
+    y = paragraph_labels(data, paras)
+    owners = np.concatenate([[k] * len(p.units) for k, p in enumerate(paras)])
+    units = np.concatenate([p.units for p in paras])
+    tried = []
+    for how in POOLINGS:
+        pooled = direct if how == "direct" else pool(oof[units], owners, len(paras), how)
+        thresholds = tune(y, pooled)
+        macro = score(y, decide(pooled, thresholds, exclusive_fallbacks=False))["macro_f1"]
+        tried.append({"pooling": how, "thresholds": thresholds.tolist(), "inner_macro_f1": macro})
+    best = max(tried, key=lambda t: t["inner_macro_f1"])
+    return {**best, "paragraphs": len(paras), "tried": {t["pooling"]: t["inner_macro_f1"] for t in tried}}
 
 
 def fit_predictor(config: Config, data: Dataset, progress: Progress | None = None) -> Predictor:
-    """Hyper-parameters (if searched) and thresholds from inner out-of-fold scores, then the final fit.
+    """Hyper-parameters (if searched), thresholds and paragraph pooling from inner out-of-fold scores,
+    then the final fit.
 
     Everything chosen here is chosen on `data` alone, so an outer evaluation fold stays unseen.
     """
     started = time.perf_counter()
+    paras = paragraphs(data)
     best = None
     searched = []
     for candidate in candidates(config):
-        oof = out_of_fold_scores(candidate, data, progress)
+        oof, direct = out_of_fold_scores(candidate, data, progress, paras)
         thresholds = tune(data.y, oof)
         inner = score(data.y, decide(oof, thresholds, config.thresholds.always_one_label))
         searched.append({"params": candidate.params, "inner_macro_f1": inner["macro_f1"]})
         if best is None or inner["macro_f1"] > best[2]["macro_f1"]:
-            best = (candidate, thresholds, inner)
-    config, thresholds, inner = best
+            best = (candidate, thresholds, inner, oof, direct)
+    config, thresholds, inner, oof, direct = best
+    paragraph_rule = choose_pooling(data, paras, oof, direct, thresholds)
     tuned = time.perf_counter()
     model = registry.create(config.model, config.params)
     model.fit(data.texts, data.y, seed=config.seed, progress=within(progress, "final model"))
@@ -60,12 +92,13 @@ def fit_predictor(config: Config, data: Dataset, progress: Progress | None = Non
         "inner_cv": {
             "micro_f1": inner["micro_f1"],
             "macro_f1": inner["macro_f1"],
+            "paragraph_macro_f1": paragraph_rule.get("inner_macro_f1"),
             "note": "thresholds tuned on these same out-of-fold scores: optimistic",
         },
     }
     if len(searched) > 1:
         info["search"] = searched
-    return Predictor(model, thresholds, config, info)
+    return Predictor(model, thresholds, config, info, paragraph_rule)
 
 
 @dataclass

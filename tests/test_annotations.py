@@ -1,5 +1,6 @@
 """The gold files are valid, and `clf annotations check` reports each kind of defect at its file:line."""
 
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -92,7 +93,8 @@ def mutate(index: int, **changes):
         (mutate(1, labels=["Introductory/Generic", "Data Security"]), None, 2, "must stand alone"),
         (mutate(2, labels=[]), None, 3, "'labels' is empty"),
         (mutate(2, id="demo-0002"), None, 3, "duplicate id 'demo-0002'"),
-        (mutate(2, id="demo-0009"), None, 3, "not sequential (expected 'demo-0003')"),
+        (mutate(1, id="demo-0009"), None, 3, "does not increase (the unit before is number 9)"),
+        (mutate(2, id="demo-3"), None, 3, "is not 'demo-NNNN'"),
         (mutate(1, start=17), None, 2, "text does not match the source"),
         (mutate(2, start=40), None, 3, "overlaps the previous unit"),
         (GOOD[:2], None, 2, "text after the last unit is not covered"),
@@ -194,3 +196,42 @@ def test_vectorised_bootstrap_kappa_equals_scikit_learn():
     x = rng.integers(0, 2, 200)
     y = np.where(rng.random(200) < 0.8, x, 1 - x)
     assert binary_kappa(x, y) == pytest.approx(cohen_kappa_score(x, y))
+
+
+def test_resplit_keeps_unchanged_units_and_asks_a_person_for_merged_ones(tmp_path):
+    from clf.annotate import resplit
+
+    gold = write_gold(tmp_path, GOOD)
+    (tmp_path / "splits").mkdir()
+    (tmp_path / "splits" / "corrections.jsonl").write_text(
+        json.dumps({"policy": "demo", "op": "merge", "at": 48, "why": "test"}) + "\n", encoding="utf-8"
+    )
+    shown = resplit("demo", tmp_path)
+    assert not shown["written"] and shown["undecided"] == ["demo-0002"]
+    assert [p["id"] for p in shown["changed"][0]["pieces"]] == ["demo-0002", "demo-0003"]
+    assert gold.read_text() == write_gold(tmp_path / "copy", GOOD).read_text()  # nothing written yet
+    done = resplit("demo", tmp_path, {"demo-0002": {"labels": ["First Party Collection/Use"], "note": "merged"}})
+    records = [r for _, r in read_jsonl(gold)]
+    assert done["written"] and [r["id"] for r in records] == ["demo-0001", "demo-0002"]
+    assert records[1]["text"] == "We collect your e-mail address. We never sell it." and records[0] == GOOD[0]
+    assert check_file(gold) == []
+
+
+def test_a_blind_sample_takes_whole_policies_and_a_systematic_share_and_shows_no_labels(tmp_path):
+    from clf.agreement import draw_sample
+
+    units = {"a": [f"a-{i:04d}" for i in range(1, 11)], "b": [f"b-{i:04d}" for i in range(1, 21)]}
+    ids = draw_sample(units, ["a"], 0.25, seed=3)
+    assert set(units["a"]) <= set(ids) and len(ids) == 10 + 5
+    drawn = sorted(int(i[2:]) for i in ids if i.startswith("b-"))
+    assert len({b - a for a, b in itertools.pairwise(drawn)}) == 1  # every 4th unit from a random offset
+
+    root = tmp_path / "gold"
+    write_gold(root, GOOD)
+    result = runner.invoke(app, ["annotations", "sample", str(tmp_path / "s"), "--whole", "demo", "--root", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "demo-0003\tTP" in (tmp_path / "s" / "first-pass.tsv").read_text()
+    sheet = (tmp_path / "s" / "whole-demo.md").read_text()
+    assert "| - | We never sell it." in sheet and "| TP |" not in sheet
+    again = runner.invoke(app, ["annotations", "sample", str(tmp_path / "s"), "--whole", "demo", "--root", str(root)])
+    assert again.exit_code == 2 and "never overwritten" in again.output

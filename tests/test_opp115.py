@@ -256,6 +256,6 @@ def test_imported_records_train_and_evaluate_grouped_by_policy(tmp_path):
     assert result.exit_code == 0, result.output
     metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
     assert metrics["data"]["policies"] == ["101_examplebakery.com", "202_quietapps.io", "305_trailmaps.org"]
-    assert [f["policy"] for f in metrics["runs"][0]["folds"]] == metrics["data"]["policies"]
+    assert [f["fold"] for f in metrics["runs"][0]["folds"]] == metrics["data"]["policies"]
     predictions = [json.loads(x) for x in (tmp_path / "r" / "predictions.jsonl").read_text().splitlines()]
     assert len(predictions) == 20 and all(p["fold"] == p["policy"] for p in predictions)

@@ -111,7 +111,7 @@ def test_leave_one_policy_out_holds_each_policy_out_once(tmp_path, tiny_data, ti
     assert sorted(metrics["per_policy"]) == ["alpha", "beta", "gamma"]
     assert metrics["summary"]["macro_f1"]["n"] == 2
     run = metrics["runs"][0]
-    assert [f["policy"] for f in run["folds"]] == ["alpha", "beta", "gamma"]
+    assert [f["fold"] for f in run["folds"]] == ["alpha", "beta", "gamma"]
     by_seed = [p for p in evaluation.predictions if p["seed"] == 0]
     assert sorted(p["id"] for p in by_seed) == sorted(data.ids), "every unit predicted exactly once per seed"
     assert all(p["fold"] == p["policy"] for p in by_seed), "a unit is only scored by the fold that held its policy out"
