@@ -26,10 +26,15 @@ class Dataset:
     # (start, end) in the policy's source text, where the record has offsets and the source is known
     spans: list[tuple[int, int] | None] = field(default_factory=list)
     sources: dict[str, Path] = field(default_factory=dict)  # policy → its text (gold: annotations/policies/)
+    # what a reader sees around each unit (`clf.context`): from the policy's text for gold, from a record's
+    # "context" field otherwise, "" when neither exists
+    contexts: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.spans:
             self.spans = [None] * len(self.texts)
+        if not self.contexts:
+            self.contexts = [""] * len(self.texts)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -45,6 +50,7 @@ class Dataset:
             self.sha256,
             [self.spans[i] for i in index],
             self.sources,
+            [self.contexts[i] for i in index],
         )
 
     def only(self, policies: list[str]) -> Dataset:
@@ -80,6 +86,7 @@ def load_dataset(path: str | Path = DEFAULT_DATA) -> Dataset:
     ids: list[str | None] = []
     spans: list[tuple[int, int] | None] = []
     sources: dict[str, Path] = {}
+    contexts: list[str | None] = []
     digest = hashlib.sha256()
     files = data_files(path)
     for file in files:
@@ -105,10 +112,48 @@ def load_dataset(path: str | Path = DEFAULT_DATA) -> Dataset:
             if has_span and str(policy) not in sources and source.is_file():
                 sources[str(policy)] = source
             spans.append((start, end) if has_span and str(policy) in sources else None)
+            context = record.get("context")
+            if context is not None and not isinstance(context, str):
+                raise DataError("'context' must be a string", file, line)
+            contexts.append(context)
             texts.append(text)
             label_lists.append(labels)
             groups.append(str(policy) if policy is not None else None)
             ids.append(str(record["id"]) if record.get("id") is not None else None)
     if not texts:
         raise DataError("no records", path)
-    return Dataset(texts, to_matrix(label_lists), groups, ids, files, digest.hexdigest(), spans, sources)
+    return Dataset(
+        texts,
+        to_matrix(label_lists),
+        groups,
+        ids,
+        files,
+        digest.hexdigest(),
+        spans,
+        sources,
+        _contexts(texts, groups, spans, sources, contexts),
+    )
+
+
+def _contexts(
+    texts: list[str],
+    groups: list[str | None],
+    spans: list[tuple[int, int] | None],
+    sources: dict[str, Path],
+    given: list[str | None],
+) -> list[str]:
+    """Each record's context: its own "context" field, else computed from its policy's text and units."""
+    from clf.context import contexts
+    from clf.segment import Unit
+
+    out = [c or "" for c in given]
+    by_policy: dict[str, list[int]] = {}
+    for i, (policy, span) in enumerate(zip(groups, spans, strict=True)):
+        if span is not None and given[i] is None:
+            by_policy.setdefault(policy, []).append(i)
+    for policy, rows in by_policy.items():
+        text = sources[policy].read_text(encoding="utf-8")
+        units = [Unit(*spans[i], texts[i]) for i in rows]
+        for i, context in zip(rows, contexts(text, units), strict=True):
+            out[i] = context.text()
+    return out

@@ -77,7 +77,7 @@ def cross_validate(
             started = time.perf_counter()
             predictor = fit_predictor(seeded, data.subset(train_idx), within(progress, f"seed {seed} · {name}"))
             test = data.subset(test_idx)
-            scores = predictor.scores(test.texts)
+            scores = predictor.scores(test.texts, test.contexts)
             pred = predictor.decide(scores)
             y_pred[test_idx] = pred
             paras = paragraphs(test)
@@ -192,7 +192,7 @@ def learning_curve(
                     data.subset(idx),
                     within(progress, f"curve {held_out} k={k}"),
                 )
-                m = score(test.y, predictor.decide(predictor.scores(test.texts)))
+                m = score(test.y, predictor.decide(predictor.scores(test.texts, test.contexts)))
                 rows.append(
                     {
                         "held_out": held_out,
@@ -208,7 +208,7 @@ def learning_curve(
 
 def score_predictor(predictor: Predictor, data: Dataset) -> Evaluation:
     """Score a trained model on a labelled file (no training, no tuning); records may be paragraphs."""
-    scores, pred = predictor.label_inputs(data.texts)
+    scores, pred = predictor.label_inputs(data.texts, data.contexts)
     metrics = {
         "model": predictor.config.model,
         "data": {"sha256": data.sha256, "units": len(data)},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from clf.context import contexts
 from clf.documents import Document
 from clf.labels import LABELS, from_row
 from clf.predictor import Predictor
@@ -16,14 +17,17 @@ def _row(labels: list[str], scores) -> dict[str, Any]:
 
 def predict_document(predictor: Predictor, doc: Document) -> list[dict[str, Any]]:
     """JSONL records keep their order and id and are never re-split; texts are cut into units."""
-    if doc.records:  # a record may be a sentence or a whole paragraph
-        scores, pred = predictor.label_inputs([r["text"] for r in doc.records])
+    if doc.records:  # a record may be a sentence or a whole paragraph; its own "context" is used if given
+        given = [r.get("context") for r in doc.records]
+        around = [c if isinstance(c, str) else "" for c in given] if any(given) else None
+        scores, pred = predictor.label_inputs([r["text"] for r in doc.records], around)
         return [
             ({"id": r["id"]} if "id" in r else {}) | _row(from_row(p), s)
             for r, p, s in zip(doc.records, pred, scores, strict=True)
         ]
     units = doc.units()
-    scores = predictor.scores([u.text for u in units])
+    around = [c.text() for c in contexts(doc.text or "", units)]
+    scores = predictor.scores([u.text for u in units], around)
     pred = predictor.decide(scores)
     return [
         {"policy": doc.name, "id": f"{doc.name}-{i:04d}", "start": u.start, "end": u.end, "text": u.text}

@@ -22,6 +22,7 @@ import yaml
 
 from clf import MODEL_FORMAT_VERSION, __version__
 from clf.config import Config
+from clf.context import contexts
 from clf.errors import ClfError, ModelDirError
 from clf.labels import LABELS
 from clf.models import registry
@@ -34,6 +35,20 @@ REQUIRED_FILES = ("config.yaml", "labels.json", "thresholds.json", "training.jso
 PARAGRAPH_FILE = "paragraphs.json"  # optional: models older than paragraph pooling lack it
 
 
+def paragraph_pieces(texts: Sequence[str]) -> tuple[list[str], list[str], np.ndarray]:
+    """A paragraph's units as `clf predict` cuts them, each with its context inside the paragraph,
+    and the index of the paragraph each belongs to."""
+    pieces: list[str] = []
+    around: list[str] = []
+    owners: list[int] = []
+    for i, text in enumerate(texts):
+        units = split_units(text)
+        pieces += [u.text for u in units] or [text]
+        around += [c.text() for c in contexts(text, units)] or [""]
+        owners += [i] * max(1, len(units))
+    return pieces, around, np.asarray(owners, dtype=np.int64)
+
+
 @dataclass
 class Predictor:
     model: Classifier
@@ -43,9 +58,11 @@ class Predictor:
     # how a multi-sentence input is scored and decided: {"pooling": ..., "thresholds": [12 floats]}
     paragraph: dict[str, Any] = field(default_factory=dict)
 
-    def scores(self, texts: Sequence[str]) -> np.ndarray:
-        """Scores of units (sentences), each read as one piece."""
-        return self.model.predict_proba(list(texts)) if len(texts) else np.zeros((0, len(LABELS)))
+    def scores(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> np.ndarray:
+        """Scores of units (sentences), each read as one piece, with what surrounds it (`clf.context`)."""
+        if not len(texts):
+            return np.zeros((0, len(LABELS)))
+        return self.model.predict_proba(list(texts), None if contexts is None else list(contexts))
 
     def decide(self, scores: np.ndarray) -> np.ndarray:
         return decide(scores, self.thresholds, self.config.thresholds.always_one_label)
@@ -55,30 +72,32 @@ class Predictor:
         how = self.paragraph.get("pooling", "max")
         if how == "direct" or not len(texts):
             return self.scores(texts)
-        pieces, owners = [], []
-        for i, text in enumerate(texts):
-            units = [u.text for u in split_units(text)] or [text]
-            pieces += units
-            owners += [i] * len(units)
-        return pool(self.scores(pieces), np.asarray(owners), len(texts), how)
+        pieces, around, owners = paragraph_pieces(texts)
+        return pool(self.scores(pieces, around), owners, len(texts), how)
 
     def decide_paragraphs(self, scores: np.ndarray) -> np.ndarray:
         """A paragraph's labels are its sentences' union, so a fallback may stand beside a practice."""
         thresholds = np.asarray(self.paragraph.get("thresholds", self.thresholds), dtype=float)
         return decide(scores, thresholds, self.config.thresholds.always_one_label, exclusive_fallbacks=False)
 
-    def label_inputs(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, labels) of inputs that may be sentences or whole paragraphs (JSONL records, segments)."""
+    def label_inputs(
+        self, texts: Sequence[str], contexts: Sequence[str] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, labels) of inputs that may be sentences or whole paragraphs (JSONL records, segments).
+
+        A paragraph's sentences get their context from within the paragraph; `contexts` serve single units.
+        """
         multi = np.array([len(split_units(t)) > 1 for t in texts], dtype=bool)
         scores = np.zeros((len(texts), len(LABELS)))
         pred = np.zeros((len(texts), len(LABELS)), dtype=np.int8)
-        for mask, score_fn, decide_fn in (
-            (~multi, self.scores, self.decide),
-            (multi, self.paragraph_scores, self.decide_paragraphs),
-        ):
-            if mask.any():
-                scores[mask] = score_fn([t for t, m in zip(texts, mask, strict=True) if m])
-                pred[mask] = decide_fn(scores[mask])
+        if (~multi).any():
+            single = np.flatnonzero(~multi)
+            around = None if contexts is None else [contexts[i] for i in single]
+            scores[single] = self.scores([texts[i] for i in single], around)
+            pred[single] = self.decide(scores[single])
+        if multi.any():
+            scores[multi] = self.paragraph_scores([t for t, m in zip(texts, multi, strict=True) if m])
+            pred[multi] = self.decide_paragraphs(scores[multi])
         return scores, pred
 
     def save(self, out: str | Path, card: str) -> Path:

@@ -20,44 +20,47 @@ from clf.models import registry
 from clf.models.base import Progress, within
 from clf.paragraphs import Paragraph, paragraph_labels, paragraphs
 from clf.pooling import POOLINGS, pool
-from clf.predictor import Predictor
+from clf.predictor import Predictor, paragraph_pieces
 from clf.thresholds import decide, tune
 
 
 def out_of_fold_scores(
     config: Config, data: Dataset, progress: Progress | None = None, paras: list[Paragraph] | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Scores for every unit, and every paragraph scored whole, from a model that did not see its policy."""
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Scores for every unit, and for every paragraph under each pooling, from a model that did not see
+    its policy; paragraphs are read exactly as `Predictor.paragraph_scores` reads them."""
     scores = np.zeros(data.y.shape, dtype=np.float64)
     paras = paras or []
-    direct = np.zeros((len(paras), data.y.shape[1]), dtype=np.float64)
+    pooled = {how: np.zeros((len(paras), data.y.shape[1])) for how in POOLINGS}
     folds = list(inner_folds(data.groups, config.thresholds.inner_folds, config.seed))
     for k, (train_idx, test_idx) in enumerate(folds, 1):
         part = data.subset(train_idx)
         model = registry.create(config.model, config.params)
-        model.fit(part.texts, part.y, seed=config.seed, progress=within(progress, f"threshold fold {k}/{len(folds)}"))
-        scores[test_idx] = model.predict_proba([data.texts[i] for i in test_idx])
+        stage = within(progress, f"threshold fold {k}/{len(folds)}")
+        model.fit(part.texts, part.y, seed=config.seed, progress=stage, contexts=part.contexts)
+        held = data.subset(test_idx)
+        scores[test_idx] = model.predict_proba(held.texts, held.contexts)
         held_out = set(test_idx.tolist())
         mine = [j for j, p in enumerate(paras) if p.units[0] in held_out]
         if mine:
-            direct[mine] = model.predict_proba([paras[j].text for j in mine])
-    return scores, direct
+            texts = [paras[j].text for j in mine]
+            pooled["direct"][mine] = model.predict_proba(texts)
+            pieces, around, owners = paragraph_pieces(texts)
+            piece_scores = model.predict_proba(pieces, around)
+            for how in POOLINGS[:-1]:
+                pooled[how][mine] = pool(piece_scores, owners, len(mine), how)
+    return scores, pooled
 
 
-def choose_pooling(
-    data: Dataset, paras: list[Paragraph], oof: np.ndarray, direct: np.ndarray, unit_thresholds: np.ndarray
-) -> dict[str, Any]:
+def choose_pooling(data: Dataset, paras: list[Paragraph], pooled: dict[str, np.ndarray]) -> dict[str, Any]:
     """The pooling and paragraph thresholds with the best inner out-of-fold paragraph macro-F1."""
     if not paras:
-        return {"pooling": "max", "thresholds": unit_thresholds.tolist(), "note": "no paragraphs in the data"}
+        return {}
     y = paragraph_labels(data, paras)
-    owners = np.concatenate([[k] * len(p.units) for k, p in enumerate(paras)])
-    units = np.concatenate([p.units for p in paras])
     tried = []
-    for how in POOLINGS:
-        pooled = direct if how == "direct" else pool(oof[units], owners, len(paras), how)
-        thresholds = tune(y, pooled)
-        macro = score(y, decide(pooled, thresholds, exclusive_fallbacks=False))["macro_f1"]
+    for how, scores in pooled.items():
+        thresholds = tune(y, scores)
+        macro = score(y, decide(scores, thresholds, exclusive_fallbacks=False))["macro_f1"]
         tried.append({"pooling": how, "thresholds": thresholds.tolist(), "inner_macro_f1": macro})
     best = max(tried, key=lambda t: t["inner_macro_f1"])
     return {**best, "paragraphs": len(paras), "tried": {t["pooling"]: t["inner_macro_f1"] for t in tried}}
@@ -74,17 +77,17 @@ def fit_predictor(config: Config, data: Dataset, progress: Progress | None = Non
     best = None
     searched = []
     for candidate in candidates(config):
-        oof, direct = out_of_fold_scores(candidate, data, progress, paras)
+        oof, pooled = out_of_fold_scores(candidate, data, progress, paras)
         thresholds = tune(data.y, oof)
         inner = score(data.y, decide(oof, thresholds, config.thresholds.always_one_label))
         searched.append({"params": candidate.params, "inner_macro_f1": inner["macro_f1"]})
         if best is None or inner["macro_f1"] > best[2]["macro_f1"]:
-            best = (candidate, thresholds, inner, oof, direct)
-    config, thresholds, inner, oof, direct = best
-    paragraph_rule = choose_pooling(data, paras, oof, direct, thresholds)
+            best = (candidate, thresholds, inner, pooled)
+    config, thresholds, inner, pooled = best
+    paragraph_rule = choose_pooling(data, paras, pooled)
     tuned = time.perf_counter()
     model = registry.create(config.model, config.params)
-    model.fit(data.texts, data.y, seed=config.seed, progress=within(progress, "final model"))
+    model.fit(data.texts, data.y, seed=config.seed, progress=within(progress, "final model"), contexts=data.contexts)
     finished = time.perf_counter()
     info = {
         "seed": config.seed,

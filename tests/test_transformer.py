@@ -160,11 +160,50 @@ def test_a_long_sentence_without_boundaries_is_windowed_not_truncated(loaded):
     model = loaded["onnx"]
     text = " ".join(f"item{i} cookies analytics" for i in range(200))  # one "sentence", ~1000 tokens
     tokens = model.tokenizer_.encode(text).ids
-    pieces, owners = model._pieces([text])
-    assert len(pieces) > 1 and set(owners.tolist()) == {0}
+    pieces, pooled, owners = model._pieces([text])
+    assert len(pieces) > 1 and set(owners.tolist()) == {0} and pooled == [len(p) for p in pieces]
     assert all(len(p) <= model.max_length for p in pieces)
     assert [t for p in pieces for t in p[1:-1]] == tokens[1:-1]  # every token is scored
     np.testing.assert_allclose(model.predict_proba([text])[0], model._score(pieces).max(axis=0), atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def with_context(tmp_path_factory, tiny_data):
+    """A transformer that reads each unit's heading and previous unit as a second segment."""
+    from clf.models import registry
+
+    data = load_dataset(tiny_data)
+    contexts = [f"Section {i % 3}: " + ("cookies" if i % 2 else "contact us") for i in range(len(data))]
+    params = {**load_config("transformer").params, "epochs": 1, "batch_size": 8, "context": True}
+    model = registry.create("transformer", params).fit(data.texts, data.y, seed=0, contexts=contexts)
+    out = tmp_path_factory.mktemp("models") / "context"
+    model.save(out)
+    return model, out
+
+
+def test_context_is_read_by_attention_but_not_pooled(with_context):
+    model, _ = with_context
+    text, context = "We keep it for a year.", "Data retention / We collect your e-mail address."
+    pieces, pooled, _ = model._pieces([text], [context])
+    unit = model.tokenizer_.encode(text).ids
+    assert pooled == [len(unit)] and pieces[0][: len(unit)] == unit and len(pieces[0]) > len(unit)
+    alone, read = model.predict_proba([text]), model.predict_proba([text], [context])
+    assert np.abs(alone - read).max() > 1e-4  # the context changes what the unit's tokens mean
+    long = " ".join(f"item{i} cookies" for i in range(150))  # windows leave room for the context
+    pieces, pooled, _ = model._pieces([long], [context])
+    assert len(pieces) > 1 and all(len(p) <= model.max_length for p in pieces)
+
+
+def test_context_model_scores_the_same_on_both_backends(with_context):
+    from clf.models.transformer import TransformerModel
+
+    model, out = with_context
+    texts = ["We keep it for a year.", "You can opt out at any time.", "Contact us at privacy@example.com."]
+    contexts = ["Data retention", "", "Contact / If you have questions:"]
+    fp32 = TransformerModel.load(out, "torch").predict_proba(texts, contexts)
+    int8 = TransformerModel.load(out, "onnx").predict_proba(texts, contexts)
+    np.testing.assert_allclose(fp32, model.predict_proba(texts, contexts), atol=1e-5)
+    assert np.abs(int8 - fp32).max() <= 0.02
 
 
 def test_no_pickle_in_the_model_folder(trained):

@@ -40,11 +40,22 @@ class Classifier(ABC):
         return {key: getattr(self, key) for key in params if key != "self"}
 
     @abstractmethod
-    def fit(self, texts: Sequence[str], y: np.ndarray, seed: int = 0, progress: Progress | None = None) -> Self:
-        """Learn from texts and a binary (n, 12) label matrix."""
+    def fit(
+        self,
+        texts: Sequence[str],
+        y: np.ndarray,
+        seed: int = 0,
+        progress: Progress | None = None,
+        contexts: Sequence[str] | None = None,
+    ) -> Self:
+        """Learn from texts and a binary (n, 12) label matrix.
+
+        `contexts` (one string per text: the section heading and the unit before, `clf.context`) is
+        what a reader sees around each unit; a model may use it or ignore it, and must cope without it.
+        """
 
     @abstractmethod
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+    def predict_proba(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> np.ndarray:
         """(n, 12) probabilities in LABELS order. Never truncates a long text silently."""
 
     @abstractmethod

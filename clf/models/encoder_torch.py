@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import os
 import random
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import torch
 from torch import nn
 
 from clf.models.base import Progress
+from clf.models.batching import bucket_batches, pad
 
 
 def available_cores() -> int:
@@ -43,16 +43,22 @@ class MeanPoolClassifier(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(encoder.config.hidden_size, n_labels)
 
-    def pool(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def pool(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, pool_mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Mean of the token vectors under `pool_mask` (default: every token). Attention sees all tokens, so
+        with a context segment after the unit, the unit's tokens are read in context but only they are pooled."""
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        mask = (attention_mask if pool_mask is None else pool_mask).unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
         if self.normalize:
             pooled = pooled / pooled.norm(dim=-1, keepdim=True).clamp(min=1e-9)
         return pooled
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        return self.head(self.dropout(self.pool(input_ids, attention_mask)))
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, pool_mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        return self.head(self.dropout(self.pool(input_ids, attention_mask, pool_mask)))
 
 
 class WithSigmoid(nn.Module):
@@ -62,8 +68,8 @@ class WithSigmoid(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.model(input_ids, attention_mask))
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, pool_mask: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.model(input_ids, attention_mask, pool_mask))
 
 
 def pretrained(base_dir: Path, n_labels: int, dropout: float, normalize: bool) -> MeanPoolClassifier:
@@ -92,30 +98,6 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def pad(sequences: Sequence[Sequence[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """Right-pad token ids to the longest sequence of the batch: (input_ids, attention_mask), int64."""
-    width = max(len(s) for s in sequences)
-    ids = np.full((len(sequences), width), pad_id, dtype=np.int64)
-    mask = np.zeros((len(sequences), width), dtype=np.int64)
-    for i, s in enumerate(sequences):
-        ids[i, : len(s)] = s
-        mask[i, : len(s)] = 1
-    return ids, mask
-
-
-def bucket_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """Shuffled batches of similar lengths: shuffle, sort inside windows of 8 batches, cut, shuffle the batches."""
-    order = rng.permutation(len(lengths))
-    window = batch_size * 8
-    batches = []
-    for start in range(0, len(order), window):
-        chunk = order[start : start + window]
-        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
-        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
-    rng.shuffle(batches)
-    return batches
-
-
 def freeze(model: MeanPoolClassifier, embeddings: bool, layers: int) -> list[nn.Module]:
     """Freeze the embeddings and the lowest `layers` transformer layers; returns the frozen modules."""
     frozen: list[nn.Module] = []
@@ -134,6 +116,9 @@ def train(
     y: np.ndarray,
     *,
     pad_id: int,
+    pooled: list[int] | None = None,
+    plain_ids: list[list[int]] | None = None,
+    context_dropout: float = 0.0,
     epochs: float,
     batch_size: int,
     lr: float,
@@ -150,6 +135,10 @@ def train(
 ) -> list[float]:
     """Fine-tune in place with BCE + per-label pos_weight, AdamW, linear warmup/decay. Returns the step losses.
 
+    With a context segment (`pooled`: the unit's token count in each sequence), `plain_ids` holds each unit
+    without its context, used instead with probability `context_dropout` per example and step, so the model
+    also labels a sentence that arrives alone.
+
     With `probe_steps`, the head is first fitted alone on the frozen pretrained embeddings (a linear probe,
     full batch, cheap: one forward pass over the data), then everything trainable is fine-tuned from there
     ("LP-FT"): the encoder starts from a good head instead of being pulled around by a random one.
@@ -162,9 +151,10 @@ def train(
     rng = np.random.default_rng(seed)
 
     # The data pipeline: a `datasets.Dataset` of token ids, lengths and float targets.
-    table = datasets.Dataset.from_dict({"input_ids": token_ids, "labels": y.astype(np.float32).tolist()}).map(
-        lambda row: {"length": len(row["input_ids"])}
-    )
+    columns = {"input_ids": token_ids, "labels": y.astype(np.float32).tolist()}
+    columns["pooled"] = pooled if pooled is not None else [len(x) for x in token_ids]
+    columns["plain_ids"] = plain_ids if plain_ids is not None else token_ids
+    table = datasets.Dataset.from_dict(columns).map(lambda row: {"length": len(row["input_ids"])})
     table = table.with_format("numpy", columns=["length", "labels"], output_all_columns=True)
     lengths = np.asarray(table["length"])
     targets = torch.from_numpy(np.asarray(table["labels"], dtype=np.float32))
@@ -213,8 +203,13 @@ def train(
             if step >= total:
                 break
             rows = table.select(batch)
-            ids, mask = pad(rows["input_ids"], pad_id)
-            logits = model(torch.from_numpy(ids), torch.from_numpy(mask))
+            sequences, pool_lengths = list(rows["input_ids"]), list(rows["pooled"])
+            if context_dropout:
+                for i, plain in enumerate(rows["plain_ids"]):
+                    if rng.random() < context_dropout:
+                        sequences[i], pool_lengths[i] = plain, len(plain)
+            ids, mask, pool_mask = pad(sequences, pad_id, pool_lengths)
+            logits = model(torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(pool_mask))
             loss = loss_fn(logits, targets[batch])
             loss.backward()
             torch.nn.utils.clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]], 1.0)
@@ -239,8 +234,9 @@ def _linear_probe(model, table, lengths, targets, loss_fn, pad_id, steps, lr, we
     with torch.inference_mode():
         for start in range(0, len(order), 64):
             chosen = order[start : start + 64]
-            ids, mask = pad(table.select(chosen)["input_ids"], pad_id)
-            features[chosen] = model.pool(torch.from_numpy(ids), torch.from_numpy(mask))
+            rows = table.select(chosen)
+            ids, mask, pool_mask = pad(rows["input_ids"], pad_id, rows["pooled"])
+            features[chosen] = model.pool(torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(pool_mask))
     features = features.clone()
     optimizer = torch.optim.AdamW(model.head.parameters(), lr=lr, weight_decay=weight_decay)
     loss = torch.zeros(())
@@ -253,6 +249,8 @@ def _linear_probe(model, table, lengths, targets, loss_fn, pad_id, steps, lr, we
 
 
 @torch.inference_mode()
-def probabilities(model: MeanPoolClassifier, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
-    logits = model(torch.from_numpy(input_ids), torch.from_numpy(attention_mask))
+def probabilities(
+    model: MeanPoolClassifier, input_ids: np.ndarray, attention_mask: np.ndarray, pool_mask: np.ndarray
+) -> np.ndarray:
+    logits = model(torch.from_numpy(input_ids), torch.from_numpy(attention_mask), torch.from_numpy(pool_mask))
     return torch.sigmoid(logits).numpy().astype(np.float32)

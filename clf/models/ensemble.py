@@ -22,19 +22,26 @@ class EnsembleModel(Classifier):
         w = np.ones(len(self.members)) if self.weights is None else np.asarray(self.weights, dtype=float)
         return w / w.sum()
 
-    def fit(self, texts: Sequence[str], y: np.ndarray, seed: int = 0, progress: Progress | None = None) -> Self:
+    def fit(
+        self,
+        texts: Sequence[str],
+        y: np.ndarray,
+        seed: int = 0,
+        progress: Progress | None = None,
+        contexts: Sequence[str] | None = None,
+    ) -> Self:
         from clf.models import registry
 
         self.models_ = []
         for i, member in enumerate(self.members, 1):
             model = registry.create(member["model"], member.get("params", {}))
             stage = f"member {i}/{len(self.members)} ({member['model']})"
-            model.fit(texts, y, seed=seed, progress=within(progress, stage))
+            model.fit(texts, y, seed=seed, progress=within(progress, stage), contexts=contexts)
             self.models_.append(model)
         return self
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        return sum(w * m.predict_proba(texts) for w, m in zip(self._weights(), self.models_, strict=True))
+    def predict_proba(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> np.ndarray:
+        return sum(w * m.predict_proba(texts, contexts) for w, m in zip(self._weights(), self.models_, strict=True))
 
     def save_weights(self, folder: Path) -> None:
         for i, model in enumerate(self.models_):

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-INPUT_NAMES = ("input_ids", "attention_mask")
+INPUT_NAMES = ("input_ids", "attention_mask", "pool_mask")  # pool_mask: the unit's tokens (not its context)
 OUTPUT_NAME = "probabilities"
 OPSET = 17
 BLOCK_SIZE = 16  # blocks of 32 moved probabilities by up to 0.03; 16 keeps them within ~0.01
@@ -45,12 +45,14 @@ def export_fp32(model, path: Path) -> None:
     module.encoder.set_attn_implementation("eager")  # the pattern the optimizer fuses into one Attention op
     ids = torch.tensor([[101, 2057, 2224, 2115, 102, 0], [101, 2057, 102, 0, 0, 0]], dtype=torch.int64)
     mask = (ids != 0).to(torch.int64)
-    axes = {"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"}}
+    pool_mask = mask.clone()
+    pool_mask[0, 3:] = 0
+    axes = {name: {0: "batch", 1: "sequence"} for name in INPUT_NAMES}
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         torch.onnx.export(
             WithSigmoid(module),
-            (ids, mask),
+            (ids, mask, pool_mask),
             str(path),
             input_names=list(INPUT_NAMES),
             output_names=[OUTPUT_NAME],
@@ -134,8 +136,9 @@ def _import_nbits_quiet():
 
 
 def check_graph(path: Path, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
-    """Run the exported file once (used by tests and the benchmark)."""
+    """Run the exported file once (used by tests and the benchmark), pooling every token."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    return session.run([OUTPUT_NAME], {"input_ids": input_ids, "attention_mask": attention_mask})[0]
+    feeds = {"input_ids": input_ids, "attention_mask": attention_mask, "pool_mask": attention_mask}
+    return session.run([OUTPUT_NAME], {i.name: feeds[i.name] for i in session.get_inputs()})[0]

@@ -36,6 +36,7 @@ class TfidfModel(Classifier):
         C: float = 10.0,
         class_weight: str | None = "balanced",
         max_iter: int = 2000,
+        context_weight: float = 0.0,
     ):
         self.word_ngrams = word_ngrams
         self.char_ngrams = char_ngrams
@@ -45,11 +46,15 @@ class TfidfModel(Classifier):
         self.C = C
         self.class_weight = class_weight
         self.max_iter = max_iter
+        # > 0: word n-grams of the context (heading, unit before; `clf.context`) as extra features, scaled by this
+        self.context_weight = context_weight
 
     def _vectorizers(self, vocabularies: dict | None = None) -> dict[str, TfidfVectorizer]:
         """Word and character n-gram vectorizers; with saved vocabularies, fixed to them (no refitting)."""
         vocab = vocabularies or {}
         kinds = {"word": ("word", self.word_ngrams), "char": ("char_wb", self.char_ngrams)}
+        if self.context_weight:
+            kinds["context"] = ("word", self.word_ngrams)
         return {
             name: TfidfVectorizer(
                 analyzer=analyzer,
@@ -64,12 +69,32 @@ class TfidfModel(Classifier):
             for name, (analyzer, ngrams) in kinds.items()
         }
 
-    def _features(self, texts: Sequence[str]) -> sp.csr_matrix:
-        return sp.hstack([v.transform(texts) for v in self.vectorizers_.values()], format="csr")
+    def _columns(self, texts: Sequence[str], contexts: Sequence[str] | None) -> dict[str, Sequence[str]]:
+        columns = {"word": texts, "char": texts}
+        if self.context_weight:
+            columns["context"] = list(contexts) if contexts is not None else [""] * len(texts)
+        return columns
 
-    def fit(self, texts: Sequence[str], y: np.ndarray, seed: int = 0, progress: Progress | None = None) -> Self:
+    def _stack(self, parts: dict[str, sp.spmatrix]) -> sp.csr_matrix:
+        scale = {"context": float(self.context_weight)}
+        return sp.hstack([m * scale.get(name, 1.0) for name, m in parts.items()], format="csr")
+
+    def _features(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> sp.csr_matrix:
+        columns = self._columns(texts, contexts)
+        return self._stack({name: v.transform(columns[name]) for name, v in self.vectorizers_.items()})
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        y: np.ndarray,
+        seed: int = 0,
+        progress: Progress | None = None,
+        contexts: Sequence[str] | None = None,
+    ) -> Self:
         self.vectorizers_ = self._vectorizers()
-        x = sp.hstack([v.fit_transform(texts) for v in self.vectorizers_.values()], format="csr")
+        for vectorizer in self.vectorizers_.values():  # context words are counted in the units' vocabulary
+            vectorizer.fit(texts)
+        x = self._features(texts, contexts)
         coef = np.zeros((len(LABELS), x.shape[1]), dtype=np.float32)
         intercept = np.full(len(LABELS), _ABSENT_LOGIT, dtype=np.float32)
         for j in range(len(LABELS)):
@@ -91,8 +116,8 @@ class TfidfModel(Classifier):
         self.coef_, self.intercept_ = coef, intercept
         return self
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        logits = self._features(list(texts)) @ self.coef_.T + self.intercept_
+    def predict_proba(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> np.ndarray:
+        logits = self._features(list(texts), contexts) @ self.coef_.T + self.intercept_
         return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
 
     def save_weights(self, folder: Path) -> None:

@@ -108,6 +108,9 @@ class TransformerModel(Classifier):
         inference_batch_size: int = 64,
         quantization: str = "blockwise",
         quantize_per_channel: bool = True,
+        context: bool = False,
+        context_tokens: int = 32,
+        context_dropout: float = 0.2,
     ):
         self.base_model = base_model
         self.max_length = max_length
@@ -127,6 +130,12 @@ class TransformerModel(Classifier):
         self.inference_batch_size = inference_batch_size
         self.quantization = quantization
         self.quantize_per_channel = quantize_per_channel
+        # context: the unit's heading and the unit before (`clf.context`) follow it as a second segment of up
+        # to `context_tokens` tokens; attention reads them, pooling keeps to the unit's own tokens. During
+        # training a unit goes without its context with probability `context_dropout`.
+        self.context = context
+        self.context_tokens = context_tokens
+        self.context_dropout = context_dropout
 
     # ---------------------------------------------------------------- tokens
     def _set_tokenizer(self, tokenizer) -> None:
@@ -143,32 +152,56 @@ class TransformerModel(Classifier):
     def _encode(self, texts: Sequence[str]) -> list[list[int]]:
         return [e.ids for e in self.tokenizer_.encode_batch(list(texts))]
 
-    def _windows(self, ids: list[int]) -> list[list[int]]:
-        """Cut one over-long encoding into windows of max_length tokens (special tokens included)."""
+    def _windows(self, ids: list[int], width: int | None = None) -> list[list[int]]:
+        """Cut one over-long encoding into windows of `width` tokens (default max_length, special tokens included)."""
         body = ids[len(self.prefix_) : len(ids) - len(self.suffix_)]
-        width = self.max_length - len(self.prefix_) - len(self.suffix_)
-        return [self.prefix_ + body[i : i + width] + self.suffix_ for i in range(0, len(body), width)]
+        step = (width or self.max_length) - len(self.prefix_) - len(self.suffix_)
+        return [self.prefix_ + body[i : i + step] + self.suffix_ for i in range(0, len(body), step)]
 
-    def _pieces(self, texts: Sequence[str]) -> tuple[list[list[int]], np.ndarray]:
-        """Token ids of every scored piece, and the index of the text each piece belongs to."""
+    def _context_body(self, contexts: Sequence[str] | None, n: int) -> list[list[int]]:
+        """The context tokens to append after each unit (no special tokens; empty without context)."""
+        if not self.context or contexts is None:
+            return [[] for _ in range(n)]
+        bodies = []
+        for ids in self._encode([c or "" for c in contexts]):
+            body = ids[len(self.prefix_) : len(ids) - len(self.suffix_)][: int(self.context_tokens)]
+            bodies.append(body + self.suffix_ if body else [])
+        return bodies
+
+    def _pieces(
+        self, texts: Sequence[str], contexts: Sequence[str] | None = None
+    ) -> tuple[list[list[int]], list[int], np.ndarray]:
+        """Token ids of every scored piece, how many of its leading tokens are the unit's own (the rest is
+        context), and the index of the text each piece belongs to."""
         from clf.segment import split_units
 
         pieces: list[list[int]] = []
+        pooled: list[int] = []
         owners: list[int] = []
+        bodies = self._context_body(contexts, len(texts))
         for i, ids in enumerate(self._encode(texts)):
-            if len(ids) <= self.max_length:
-                pieces.append(ids)
-                owners.append(i)
-                continue
-            units = [u.text for u in split_units(texts[i])] or [texts[i]]
-            for unit_ids in self._encode(units) if len(units) > 1 else [ids]:
-                parts = [unit_ids] if len(unit_ids) <= self.max_length else self._windows(unit_ids)
-                pieces.extend(parts)
+            budget = self.max_length - len(bodies[i])
+            if len(ids) <= budget:
+                units = [ids]
+            else:
+                split = [u.text for u in split_units(texts[i])] or [texts[i]]
+                units = self._encode(split) if len(split) > 1 else [ids]
+            for unit_ids in units:
+                parts = [unit_ids] if len(unit_ids) <= budget else self._windows(unit_ids, budget)
+                pieces.extend(part + bodies[i] for part in parts)
+                pooled.extend(len(part) for part in parts)
                 owners.extend([i] * len(parts))
-        return pieces, np.asarray(owners, dtype=np.int64)
+        return pieces, pooled, np.asarray(owners, dtype=np.int64)
 
     # ---------------------------------------------------------------- training
-    def fit(self, texts: Sequence[str], y: np.ndarray, seed: int = 0, progress: Progress | None = None) -> Self:
+    def fit(
+        self,
+        texts: Sequence[str],
+        y: np.ndarray,
+        seed: int = 0,
+        progress: Progress | None = None,
+        contexts: Sequence[str] | None = None,
+    ) -> Self:
         import copy
 
         from tokenizers import Tokenizer
@@ -183,15 +216,23 @@ class TransformerModel(Classifier):
         module.head.reset_parameters()
         # Training keeps the first max_length tokens of a unit (the rare over-long gold units);
         # prediction never truncates (see `_pieces`).
-        ids = [
-            x if len(x) <= self.max_length else x[: self.max_length - len(self.suffix_)] + self.suffix_
-            for x in self._encode(texts)
-        ]
+        bodies = self._context_body(contexts, len(texts))
+        plain, ids, pooled = [], [], []
+        for x, body in zip(self._encode(texts), bodies, strict=True):
+            keep = self.max_length - len(body)
+            unit = x if len(x) <= keep else x[: keep - len(self.suffix_)] + self.suffix_
+            ids.append(unit + body)
+            pooled.append(len(unit))
+            plain.append(x if len(x) <= self.max_length else x[: self.max_length - len(self.suffix_)] + self.suffix_)
+        has_context = any(bodies)
         self.losses_ = encoder_torch.train(
             module,
             ids,
             np.asarray(y),
             pad_id=self.pad_id_,
+            pooled=pooled if has_context else None,
+            plain_ids=plain if has_context else None,
+            context_dropout=float(self.context_dropout) if has_context else 0.0,
             # float()/int(): YAML reads "3e-4" (no dot) as a string
             epochs=float(self.epochs),
             batch_size=int(self.batch_size),
@@ -217,37 +258,37 @@ class TransformerModel(Classifier):
         return self
 
     # ---------------------------------------------------------------- prediction
-    def _score_batch(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+    def _score_batch(self, input_ids: np.ndarray, attention_mask: np.ndarray, pool_mask: np.ndarray) -> np.ndarray:
         if self.backend_ == "onnx":
-            return self.session_.run(["probabilities"], {"input_ids": input_ids, "attention_mask": attention_mask})[0]
+            feeds = {"input_ids": input_ids, "attention_mask": attention_mask, "pool_mask": pool_mask}
+            return self.session_.run(["probabilities"], {name: feeds[name] for name in self.onnx_inputs_})[0]
         from clf.models import encoder_torch
 
         encoder_torch.set_threads()
-        return encoder_torch.probabilities(self.module_, input_ids, attention_mask)
+        return encoder_torch.probabilities(self.module_, input_ids, attention_mask, pool_mask)
 
-    def _score(self, pieces: list[list[int]]) -> np.ndarray:
+    def _score(self, pieces: list[list[int]], pooled: list[int] | None = None) -> np.ndarray:
         """Probabilities of every piece: sorted by length and batched to cut padding, then put back in order."""
+        from clf.models.batching import pad
+
+        pooled = pooled if pooled is not None else [len(p) for p in pieces]
         out = np.zeros((len(pieces), len(LABELS)), dtype=np.float32)
         order = np.argsort([len(p) for p in pieces], kind="stable")
         for start in range(0, len(order), self.inference_batch_size):
             chosen = order[start : start + self.inference_batch_size]
-            width = max(len(pieces[i]) for i in chosen)
-            ids = np.full((len(chosen), width), self.pad_id_, dtype=np.int64)
-            mask = np.zeros((len(chosen), width), dtype=np.int64)
-            for row, i in enumerate(chosen):
-                ids[row, : len(pieces[i])] = pieces[i]
-                mask[row, : len(pieces[i])] = 1
-            out[chosen] = self._score_batch(ids, mask)
+            out[chosen] = self._score_batch(
+                *pad([pieces[i] for i in chosen], self.pad_id_, [pooled[i] for i in chosen])
+            )
         return out
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+    def predict_proba(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> np.ndarray:
         texts = list(texts)
         scores = np.zeros((len(texts), len(LABELS)), dtype=np.float64)
         if not texts:
             return scores
-        pieces, owners = self._pieces(texts)
+        pieces, pooled, owners = self._pieces(texts, contexts)
         # max-pool each label over the pieces of a text (a short text is its only piece)
-        np.maximum.at(scores, owners, self._score(pieces).astype(np.float64))
+        np.maximum.at(scores, owners, self._score(pieces, pooled).astype(np.float64))
         return scores
 
     # ---------------------------------------------------------------- persistence
@@ -264,7 +305,9 @@ class TransformerModel(Classifier):
             "tokenizer": TOKENIZER,
             "torch_weights": WEIGHTS,
             "onnx": ONNX_FILE,
-            "onnx_inputs": ["input_ids", "attention_mask"],
+            "onnx_inputs": ["input_ids", "attention_mask", "pool_mask"],
+            "context": bool(self.context),
+            "context_tokens": int(self.context_tokens),
             "onnx_output": "probabilities (sigmoid of the head's logits)",
             "base_model": self.base_info_,
             "encoder_config": self.module_.encoder.config.to_diff_dict()
@@ -318,6 +361,7 @@ class TransformerModel(Classifier):
             options.inter_op_num_threads = 1
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             self.session_ = ort.InferenceSession(str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"])
+            self.onnx_inputs_ = [i.name for i in self.session_.get_inputs()]  # older exports lack pool_mask
             meta = self.session_.get_modelmeta().custom_metadata_map
             if json.loads(meta.get("labels", "null")) != list(LABELS):
                 raise ValueError(f"{folder / ONNX_FILE}: label order in the ONNX metadata differs from clf's LABELS")
