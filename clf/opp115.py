@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from clf.errors import ClfError, DataError
+from clf.jsonl import loads, read_utf8
 from clf.labels import FALLBACKS, LABELS
 from clf.segment import collapse, split_units
 
@@ -141,20 +141,8 @@ class Segment:
         return [(origin[u.start], origin[u.end - 1] + 1, u.text) for u in split_units(lined)]
 
 
-def read_text(path: Path) -> str:
-    """UTF-8 with or without the byte-order mark Excel writes; a bad byte is reported at its line."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"cannot read ({exc.strerror})", path) from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError("not UTF-8 text", path, data[: exc.start].count(b"\n") + 1) from None
-
-
 def read_segments(path: Path) -> list[Segment]:
-    return [Segment.from_html(part) for part in read_text(path).strip("\r\n").split(SEPARATOR)]
+    return [Segment.from_html(part) for part in read_utf8(path).strip("\r\n").split(SEPARATOR)]
 
 
 # --------------------------------------------------------------------------- annotations
@@ -214,7 +202,7 @@ def read_annotations(path: Path, segments: int) -> tuple[list[Annotation], int, 
     dropped = 0
     annotators: set[str] = set()
     policy: tuple[str, int] | None = None  # (uid, first line)
-    reader = csv.reader(io.StringIO(read_text(path), newline=""), dialect="excel")
+    reader = csv.reader(io.StringIO(read_utf8(path), newline=""), dialect="excel")
     try:
         for row in reader:
             line = reader.line_num
@@ -243,13 +231,9 @@ def read_annotations(path: Path, segments: int) -> tuple[list[Annotation], int, 
                     f"segment id {segment_id!r} is outside the policy (segments 0–{segments - 1})", path, line
                 )
             try:
-                attrs = json.loads(attributes)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"column 7 is not valid JSON ({exc.msg} at column {exc.colno})", path, line) from None
-            except (ValueError, RecursionError):
-                raise DataError(
-                    "column 7 is not valid JSON (nested too deeply or a number too long)", path, line
-                ) from None
+                attrs = loads(attributes)
+            except ValueError as exc:
+                raise DataError(f"column 7 is not valid JSON ({exc})", path, line) from None
             if not isinstance(attrs, dict):
                 raise DataError("column 7 must be a JSON object of attributes", path, line)
             annotators.add(annotator.strip())
