@@ -64,7 +64,11 @@ def _config(model: str | None, config: Path | None, overrides: list[str] | None,
 
     if model and config:
         raise ClfError("give either --model or --config, not both")
-    return load_config(model=model, path=config, overrides=overrides, seed=seed)
+    notices: list[str] = []
+    cfg = load_config(model=model, path=config, overrides=overrides, seed=seed, notices=notices)
+    for notice in notices:
+        console.notice(notice)
+    return cfg
 
 
 @app.command()
