@@ -271,6 +271,7 @@ class ImportResult:
     skipped: Counter = field(default_factory=Counter)  # reason → units
     dropped_other: int = 0
     spans: SpanCount = field(default_factory=SpanCount)
+    files: list[Path] = field(default_factory=list)  # every file read
 
     def summary(self) -> dict[str, Any]:
         counts = Counter(label for r in self.records for label in r["labels"])
@@ -407,6 +408,7 @@ def import_corpus(
     result = ImportResult()
     for i, (name, html, rows) in enumerate(pairs, 1):
         import_policy(name, html, rows, holds, unit, result)
+        result.files += [html, rows]
         if progress:
             progress({"stage": "importing OPP-115", "step": i, "total": len(pairs)})
     if not result.records:
