@@ -13,6 +13,7 @@ import numpy as np
 from clf.card import model_card
 from clf.config import Config, candidates
 from clf.data import Dataset, data_files, load_dataset
+from clf.errors import DataError
 from clf.folds import inner_folds
 from clf.labels import LABELS
 from clf.metrics import score
@@ -94,6 +95,8 @@ def train(config: Config, data_path: str | Path, out: str | Path, progress: Prog
     started = time.perf_counter()
     check_replaceable_folder(out, data_files(data_path), MARKER_FILES)
     data = load_dataset(data_path)
+    if len(data) < 2:
+        raise DataError("1 record: thresholds are tuned on held-out records, so training needs at least 2", data_path)
     predictor = fit_predictor(config, data, progress)
     predictor.info.update(
         {
