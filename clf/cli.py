@@ -127,7 +127,10 @@ def evaluate(
         title = f"{model_dir} on {data}"
     else:
         cfg = _config(model or (None if config else "tfidf"), config, overrides)
-        seed_list = [int(s) for s in seeds.split(",")] if seeds else None
+        try:
+            seed_list = [int(s) for s in seeds.split(",")] if seeds else None
+        except ValueError:
+            raise ClfError(f"--seeds takes comma-separated integers, e.g. 0,1,2, not {seeds!r}") from None
         with console.progress_bar("evaluating") as progress:
             evaluation = ev.cross_validate(cfg, dataset, seed_list, progress)
             if curve:
