@@ -155,15 +155,21 @@ def test_sentences_take_the_labels_whose_spans_touch_them():
     assert summary["records"] == 20
 
 
-def test_a_span_reaching_only_a_character_into_a_sentence_does_not_label_it(tmp_path):
+def _one_policy(tmp_path: Path, html: str, rows: list[list[str]]) -> Path:
+    """A corpus of one policy, 7_x.com, with these segments and CSV rows."""
     corpus = tmp_path / "opp"
     (corpus / "sanitized_policies").mkdir(parents=True)
     (corpus / "annotations").mkdir()
-    (corpus / "sanitized_policies" / "7_x.com.html").write_text("We collect names. We sell nothing.")
+    (corpus / "sanitized_policies" / "7_x.com.html").write_text(html)
+    with (corpus / "annotations" / "7_x.com.csv").open("w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return corpus
+
+
+def test_a_span_reaching_only_a_character_into_a_sentence_does_not_label_it(tmp_path):
     span = {"selectedText": "We collect names. W", "startIndexInSegment": 0, "endIndexInSegment": 19, "value": "x"}
     row = ["1", "b", "11", "7", "0", FP, json.dumps({"Personal Information Type": span}), "d", "u"]
-    with (corpus / "annotations" / "7_x.com.csv").open("w", newline="") as handle:
-        csv.writer(handle).writerow(row)
+    corpus = _one_policy(tmp_path, "We collect names. We sell nothing.", [row])
     records = import_corpus(corpus, agreement="union", unit="sentence").records
     assert [(r["text"], r["labels"]) for r in records] == [("We collect names.", [FP])]
 
@@ -329,18 +335,13 @@ def test_a_bad_byte_is_reported_at_its_line(tmp_path):
 
 
 def test_an_annotator_whose_rows_are_all_dropped_still_counts_as_a_reader(tmp_path):
-    corpus = tmp_path / "opp"
-    (corpus / "sanitized_policies").mkdir(parents=True)
-    (corpus / "annotations").mkdir()
-    (corpus / "sanitized_policies" / "7_x.com.html").write_text("We collect names.|||Hello.")
     span = {"selectedText": "We collect names.", "startIndexInSegment": 0, "endIndexInSegment": 17, "value": "x"}
     other = {"Other Type": {**span, "selectedText": "Hello.", "endIndexInSegment": 6, "value": "Other"}}
     rows = [
         ["1", "b", "11", "70", "0", FP, json.dumps({"Personal Information Type": span}), "d", "u"],
         ["2", "b", "12", "70", "1", "Other", json.dumps(other), "d", "u"],  # 12 read the policy, gave no label
     ]
-    with (corpus / "annotations" / "7_x.com.csv").open("w", newline="") as handle:
-        csv.writer(handle).writerows(rows)
+    corpus = _one_policy(tmp_path, "We collect names.|||Hello.", rows)
     result = import_corpus(corpus, agreement="union")
     assert [(r["id"], r["votes"], r["annotators"]) for r in result.records] == [("7-0", {FP: 1}, 2)]
     with pytest.raises(DataError, match="no segment reached agreement"):
