@@ -95,7 +95,8 @@ def choice(*values: Any) -> Rule:
             raise Rejected
         return value
 
-    return Rule("one of " + ", ".join("null" if v is None else repr(v) for v in values), check)
+    shown = ["null" if v is None else repr(v) for v in values]
+    return Rule(shown[0] if len(shown) == 1 else "one of " + ", ".join(shown), check)
 
 
 def either(first: Rule, second: Rule) -> Rule:
