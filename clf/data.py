@@ -81,6 +81,7 @@ def load_dataset(path: str | Path = DEFAULT_DATA) -> Dataset:
     spans: list[tuple[int, int] | None] = []
     sources: dict[str, Path] = {}
     digest = hashlib.sha256()
+    seen: dict[str, tuple[Path, int]] = {}  # id → where it first appeared
     files = data_files(path)
     for file in files:
         digest.update(file.read_bytes())
@@ -105,10 +106,16 @@ def load_dataset(path: str | Path = DEFAULT_DATA) -> Dataset:
             if has_span and str(policy) not in sources and source.is_file():
                 sources[str(policy)] = source
             spans.append((start, end) if has_span and str(policy) in sources else None)
+            unit_id = str(record["id"]) if record.get("id") is not None else None
+            if unit_id is not None:  # reports and predictions name units by id: one id, one unit
+                if unit_id in seen:
+                    first, first_line = seen[unit_id]
+                    raise DataError(f"duplicate id {unit_id!r} (first at {first}:{first_line})", file, line)
+                seen[unit_id] = (file, line)
             texts.append(text)
             label_lists.append(labels)
             groups.append(str(policy) if policy is not None else None)
-            ids.append(str(record["id"]) if record.get("id") is not None else None)
+            ids.append(unit_id)
     if not texts:
         raise DataError("no records", path)
     return Dataset(texts, to_matrix(label_lists), groups, ids, files, digest.hexdigest(), spans, sources)
