@@ -24,10 +24,13 @@ test: install
 benchmark: install
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_inference.py
 
+bench-split: install
+	$(BIN)/python benchmarks/bench_split.py
+
 readme: install
 	$(BIN)/python -m clf.readme
 
 lint: install
 	$(BIN)/ruff check .
 
-.PHONY: install demo test lint readme benchmark
+.PHONY: install demo test lint readme benchmark bench-split

@@ -14,7 +14,7 @@ from typing import Any
 
 from clf.annotations import draft_units
 from clf.errors import DataError
-from clf.jsonl import read_jsonl, write_jsonl
+from clf.jsonl import read_jsonl, read_utf8, split_lines, write_jsonl
 from clf.labels import CODES, label_problems
 
 
@@ -22,7 +22,7 @@ def parse_sheet(path: str | Path) -> dict[str, dict]:
     """Decisions by unit id; malformed lines raise DataError at their line."""
     path = Path(path)
     decisions: dict[str, dict] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(split_lines(read_utf8(path)), 1):
         if not line.strip() or line.startswith("#"):
             continue
         cells = line.split("\t")

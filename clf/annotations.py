@@ -7,14 +7,13 @@ read gold through `load_gold`; `check_paths` reports every problem at once.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from clf.errors import DataError
-from clf.jsonl import read_jsonl
+from clf.jsonl import loads, read_jsonl, read_utf8, split_lines
 from clf.labels import FALLBACKS, LABELS, label_problems
 from clf.segment import Unit, collapse, split_units
 
@@ -53,33 +52,35 @@ def check_file(path: str | Path) -> list[Problem]:
         problems.append(Problem(path, line, message))
 
     rows: list[tuple[int, dict[str, Any]]] = []
-    number = 0
     try:
-        with path.open(encoding="utf-8") as handle:
-            for number, raw in enumerate(handle, 1):
-                if not raw.strip():
-                    continue
-                try:
-                    record = json.loads(raw)
-                except json.JSONDecodeError as exc:
-                    report(number, f"invalid JSON ({exc.msg} at column {exc.colno})")
-                    continue
-                if not isinstance(record, dict):
-                    report(number, "each line must be a JSON object")
-                    continue
-                rows.append((number, record))
-    except FileNotFoundError:
-        return [Problem(path, None, "file not found")]
-    except UnicodeDecodeError:
-        return [Problem(path, None, f"not UTF-8 text (after line {number})")]
+        lines = split_lines(read_utf8(path))
+    except DataError as exc:
+        return [Problem(path, exc.line, exc.message)]
+    for number, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        try:
+            record = loads(raw)
+        except ValueError as exc:
+            report(number, f"invalid JSON ({exc})")
+            continue
+        if not isinstance(record, dict):
+            report(number, "each line must be a JSON object")
+            continue
+        rows.append((number, record))
     if not rows:
         return [*problems, Problem(path, None, "no records")]
 
     slug = path.stem
     source_file = source_path(path, slug)
-    source = source_file.read_text(encoding="utf-8") if source_file.exists() else None
-    if source is None:
+    source = None
+    if not source_file.is_file():
         report(None, f"source text {source_file} not found; offsets not checked")
+    else:
+        try:  # read as every other reader of policy texts does: offsets count a byte-order mark
+            source = source_file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            report(None, f"source text {source_file} is not UTF-8; offsets not checked")
 
     previous_end = previous_number = 0
     seen_ids: set[str] = set()

@@ -64,7 +64,11 @@ def _config(model: str | None, config: Path | None, overrides: list[str] | None,
 
     if model and config:
         raise ClfError("give either --model or --config, not both")
-    return load_config(model=model, path=config, overrides=overrides, seed=seed)
+    notices: list[str] = []
+    cfg = load_config(model=model, path=config, overrides=overrides, seed=seed, notices=notices)
+    for notice in notices:
+        console.notice(notice)
+    return cfg
 
 
 @app.command()
@@ -118,10 +122,13 @@ def evaluate(
     """Cross-validation by policy, nested (or score a trained model with --model-dir)."""
     from clf import evaluate as ev
     from clf.data import load_dataset
+    from clf.outputs import check_output_folder
 
     dataset = load_dataset(data)
     if policies:
         dataset = dataset.only([p.strip() for p in policies.split(",") if p.strip()])
+    if out is not None:
+        check_output_folder(out, dataset.files, ev.REPORT_FILES)
     if model_dir is not None:
         from clf.predictor import Predictor
 
@@ -129,7 +136,10 @@ def evaluate(
         title = f"{model_dir} on {data}"
     else:
         cfg = _config(model or (None if config else "tfidf"), config, overrides)
-        seed_list = [int(s) for s in seeds.split(",")] if seeds else None
+        try:
+            seed_list = [int(s) for s in seeds.split(",")] if seeds else None
+        except ValueError:
+            raise ClfError(f"--seeds takes comma-separated integers, e.g. 0,1,2, not {seeds!r}") from None
         with console.progress_bar("evaluating") as progress:
             evaluation = ev.cross_validate(cfg, dataset, seed_list, progress, split)
             if curve:
@@ -159,12 +169,15 @@ def predict(
     """Label policies sentence by sentence, with a probability for each of the 12 labels."""
     from clf import documents
     from clf.jsonl import write_text_atomic
+    from clf.outputs import check_output_file
     from clf.predict import predict_all, summarize
     from clf.predictor import Predictor
 
     if fmt not in {"table", "jsonl", "csv", "json"}:
         raise ClfError(f"unknown --format {fmt!r}; use table, jsonl, csv or json")
     items = documents.expand(inputs)
+    if out is not None:
+        check_output_file(out, items)
     predictor = Predictor.load(model, backend)
     if len(items) > 1:
         with console.progress_bar("labelling") as progress:
@@ -363,9 +376,12 @@ def import_opp115(
     """Import OPP-115 (non-commercial licence: bring your own copy) as records for `clf train --data`."""
     from clf.jsonl import write_jsonl
     from clf.opp115 import import_corpus
+    from clf.outputs import check_output_file
 
+    check_output_file(out, [])
     with console.progress_bar("importing OPP-115") as progress:
         result = import_corpus(corpus, agreement, unit, progress)
+    check_output_file(out, result.files)
     write_jsonl(out, result.records)
     console.err.print(console.import_table(result.summary(), f"OPP-115 → {out} ({unit}s, agreement {agreement})"))
 

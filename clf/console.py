@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -21,7 +22,13 @@ err = Console(stderr=True, highlight=False)
 
 
 def error(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    # escaped: messages quote the user's values, and "[low, high]" must not be read as markup
+    err.print(f"[bold red]error:[/] {escape(message)}", markup=True, soft_wrap=True)
+
+
+def notice(message: str) -> None:
+    """Something the user should know that is not an error (one line on stderr)."""
+    err.print(f"[bold yellow]note:[/] {escape(message)}", markup=True, soft_wrap=True)
 
 
 @contextmanager

@@ -88,6 +88,7 @@ def load_dataset(path: str | Path = DEFAULT_DATA) -> Dataset:
     sources: dict[str, Path] = {}
     contexts: list[str | None] = []
     digest = hashlib.sha256()
+    seen: dict[str, tuple[Path, int]] = {}  # id → where it first appeared
     files = data_files(path)
     for file in files:
         digest.update(file.read_bytes())
@@ -116,10 +117,16 @@ def load_dataset(path: str | Path = DEFAULT_DATA) -> Dataset:
             if context is not None and not isinstance(context, str):
                 raise DataError("'context' must be a string", file, line)
             contexts.append(context)
+            unit_id = str(record["id"]) if record.get("id") is not None else None
+            if unit_id is not None:  # reports and predictions name units by id: one id, one unit
+                if unit_id in seen:
+                    first, first_line = seen[unit_id]
+                    raise DataError(f"duplicate id {unit_id!r} (first at {first}:{first_line})", file, line)
+                seen[unit_id] = (file, line)
             texts.append(text)
             label_lists.append(labels)
             groups.append(str(policy) if policy is not None else None)
-            ids.append(str(record["id"]) if record.get("id") is not None else None)
+            ids.append(unit_id)
     if not texts:
         raise DataError("no records", path)
     return Dataset(

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from clf.errors import DataError
-from clf.jsonl import parse_lines
+from clf.jsonl import parse_lines, split_lines
 from clf.segment import Unit, split_units
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
@@ -101,7 +101,7 @@ def _decode(data: bytes, source: str) -> str:
 
 def _jsonl_records(text: str, source: str) -> list[dict[str, Any]]:
     records = []
-    for number, record in parse_lines(text.splitlines(), source):
+    for number, record in parse_lines(split_lines(text), source):
         if not isinstance(record.get("text"), str) or not record["text"].strip():
             raise DataError("each record needs a non-empty 'text' string", source, number)
         records.append(record)

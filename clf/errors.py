@@ -26,3 +26,7 @@ class ConfigError(ClfError):
 
 class ModelDirError(ClfError):
     """A model folder that is missing, incomplete, newer than this clf, or not a clf model."""
+
+
+class OutputError(ClfError):
+    """An output path that would overwrite an input, or replace something that is not clf's to replace."""

@@ -30,6 +30,7 @@ from clf.predictor import Predictor
 from clf.train import fit_predictor
 
 METRICS = ("micro_f1", "macro_f1", "samples_f1")
+REPORT_FILES = ("metrics.json", "predictions.jsonl", "per_label.md")
 
 
 @dataclass
@@ -235,10 +236,11 @@ def per_label_table(metrics: dict[str, Any]) -> str:
 
 
 def write_report(evaluation: Evaluation, out: str | Path) -> Path:
-    """metrics.json, predictions.jsonl and per_label.md, each written atomically."""
+    """REPORT_FILES (metrics.json, predictions.jsonl, per_label.md), each written atomically."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out / "metrics.json", json.dumps(evaluation.metrics, indent=1))
-    write_text_atomic(out / "predictions.jsonl", "".join(dumps(r) + "\n" for r in evaluation.predictions))
-    write_text_atomic(out / "per_label.md", per_label_table(evaluation.metrics) + "\n")
+    metrics, predictions, per_label = (out / name for name in REPORT_FILES)
+    write_text_atomic(metrics, json.dumps(evaluation.metrics, indent=1))
+    write_text_atomic(predictions, "".join(dumps(r) + "\n" for r in evaluation.predictions))
+    write_text_atomic(per_label, per_label_table(evaluation.metrics) + "\n")
     return out

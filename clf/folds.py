@@ -23,6 +23,8 @@ FOLDS_FILE = Path(__file__).resolve().parent.parent / "annotations" / "splits" /
 
 def inner_folds(groups: list[str | None], n_splits: int, seed: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Folds for threshold tuning inside training data: grouped when there are ≥2 groups."""
+    if len(groups) < 2:
+        raise DataError(f"{len(groups)} training unit(s) in a fold: tuning thresholds needs at least 2")
     index = np.arange(len(groups))
     distinct = {g for g in groups if g is not None}
     if len(distinct) >= 2 and None not in groups:

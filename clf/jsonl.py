@@ -1,15 +1,40 @@
-"""Strict JSON Lines reading and atomic writing."""
+"""Strict reading of UTF-8 text and JSON Lines from anywhere, and atomic writing."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from clf.errors import DataError
+
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")  # the JSON escape of half a UTF-16 pair
+
+
+def loads(text: str) -> Any:
+    """json.loads for input from anywhere: every way it can fail is a ValueError that says why.
+
+    Besides syntax errors: nesting deep enough to exhaust the stack, integers longer than Python
+    reads, and escaped lone surrogates (valid JSON, but not text: writing them as UTF-8 fails later).
+    """
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{exc.msg} at column {exc.colno}") from None
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except ValueError:
+        raise ValueError("a number too long to read") from None
+    if _SURROGATE.search(text):
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("a \\uD800-\\uDFFF escape that is half of a character") from None
+    return value
 
 
 def parse_lines(lines: Iterable[str], source: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -18,25 +43,37 @@ def parse_lines(lines: Iterable[str], source: str | Path) -> Iterator[tuple[int,
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"invalid JSON ({exc.msg} at column {exc.colno})", source, number) from None
+            record = loads(line)
+        except ValueError as exc:
+            raise DataError(f"invalid JSON ({exc})", source, number) from None
         if not isinstance(record, dict):
             raise DataError("each line must be a JSON object", source, number)
         yield number, record
 
 
-def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_utf8(path: str | Path) -> str:
+    """A text file's contents, with or without a byte-order mark; a bad byte is reported at its line."""
     path = Path(path)
     try:
-        handle = path.open(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise DataError("file not found", path) from None
-    with handle:
-        try:
-            yield from parse_lines(handle, path)
-        except UnicodeDecodeError:
-            raise DataError("not UTF-8 text", path) from None
+    except OSError as exc:
+        raise DataError(f"cannot read ({exc.strerror})", path) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError("not UTF-8 text", path, data[: exc.start].count(b"\n") + 1) from None
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as JSON Lines means them: cut at \\n, \\r\\n or \\r only (never at U+2028 or U+0085,
+    which JSON strings may hold raw, as `str.splitlines` would)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    yield from parse_lines(split_lines(read_utf8(path)), path)
 
 
 def dumps(record: dict[str, Any]) -> str:

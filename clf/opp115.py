@@ -6,17 +6,19 @@ format it expects (fields, categories, segment ids, attribute JSON, or segment t
 that do not contain the annotators' spans) stops with `file:line: message` instead of
 importing wrong labels.
 
-Each policy is a pair: `sanitized_policies/<uid>_<domain>.html` (one line of simplified
-HTML cut into segments by `|||`) and `annotations/<uid>_<domain>.csv` (one row per data
-practice an annotator recorded). A label holds for a unit when enough of the policy's
-annotators gave it (the agreement rule); every annotator of a policy counts as having
-read every segment, including the ones where they recorded nothing.
+Each policy is a pair: `sanitized_policies/<n>_<domain>.html` (one line of simplified
+HTML cut into segments by `|||`) and `annotations/<n>_<domain>.csv` (one row per data
+practice an annotator recorded). The file-name number `n` names the policy in clf's ids;
+column 4 of the CSV is the corpus's own policy uid, a different number, constant within a
+file. A label holds for a unit when enough of the policy's annotators gave it (the
+agreement rule); every annotator of a policy counts as having read every segment,
+including the ones where they recorded nothing.
 """
 
 from __future__ import annotations
 
 import csv
-import json
+import io
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from clf.errors import ClfError, DataError
+from clf.jsonl import loads, read_utf8
 from clf.labels import FALLBACKS, LABELS
 from clf.segment import collapse, split_units
 
@@ -139,11 +142,7 @@ class Segment:
 
 
 def read_segments(path: Path) -> list[Segment]:
-    try:
-        html = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise DataError("not UTF-8 text", path) from None
-    return [Segment.from_html(part) for part in html.strip("\r\n").split(SEPARATOR)]
+    return [Segment.from_html(part) for part in read_utf8(path).strip("\r\n").split(SEPARATOR)]
 
 
 # --------------------------------------------------------------------------- annotations
@@ -178,59 +177,75 @@ def _spans(attributes: dict[str, Any], source: Path, line: int) -> list[tuple[in
     return spans
 
 
-def read_annotations(path: Path, uid: str, segments: int) -> tuple[list[Annotation], int]:
-    """Every row checked; returns the kept annotations and how many "Other/Other" rows were dropped."""
+def _label(category: str, attrs: dict[str, Any], source: Path, line: int) -> str | None:
+    """This project's label for a row; an `Other` row is resolved by its `Other Type` (None: dropped)."""
+    if category not in CATEGORIES:
+        raise DataError(f"unknown category {category!r}; known: {', '.join(CATEGORIES)}", source, line)
+    if category != "Other":
+        return CATEGORIES[category]
+    kind = attrs.get("Other Type", {})
+    value = kind.get("value") if isinstance(kind, dict) else None
+    if value not in OTHER_TYPES:
+        raise DataError(
+            f"category Other needs an 'Other Type' value in {list(OTHER_TYPES)}, found {value!r}", source, line
+        )
+    return OTHER_TYPES[value]
+
+
+def read_annotations(path: Path, segments: int) -> tuple[list[Annotation], int, set[str]]:
+    """Every row checked; the kept annotations, how many "Other/Other" rows were dropped, and every annotator.
+
+    Blank rows (Excel ends a file with one, or with a row of empty cells) are skipped. Column 4,
+    the corpus's policy uid, must be the same on every row: a file holds one policy.
+    """
     out: list[Annotation] = []
     dropped = 0
+    annotators: set[str] = set()
+    policy: tuple[str, int] | None = None  # (uid, first line)
+    reader = csv.reader(io.StringIO(read_utf8(path), newline=""), dialect="excel")
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            reader = csv.reader(handle, dialect="excel")
-            for row in reader:
-                line = reader.line_num
-                if not row or all(not cell.strip() for cell in row):
-                    continue
-                if len(row) != FIELDS:
-                    raise DataError(f"expected {FIELDS} fields, found {len(row)}", path, line)
-                _, _, annotator, policy_uid, segment_id, category, attributes, _, _ = row
-                if policy_uid.strip() != uid:
-                    raise DataError(f"policy uid {policy_uid!r} does not match the file name's {uid!r}", path, line)
-                if not annotator.strip():
-                    raise DataError("empty annotator id", path, line)
-                if not segment_id.strip().isdigit() or int(segment_id) >= segments:
-                    raise DataError(
-                        f"segment id {segment_id!r} is outside the policy (segments 0–{segments - 1})", path, line
-                    )
-                if category not in CATEGORIES:
-                    raise DataError(f"unknown category {category!r}; known: {', '.join(CATEGORIES)}", path, line)
-                try:
-                    attrs = json.loads(attributes)
-                except json.JSONDecodeError as exc:
-                    raise DataError(
-                        f"column 7 is not valid JSON ({exc.msg} at column {exc.colno})", path, line
-                    ) from None
-                if not isinstance(attrs, dict):
-                    raise DataError("column 7 must be a JSON object of attributes", path, line)
-                label = CATEGORIES[category]
-                if category == "Other":
-                    kind = attrs.get("Other Type", {})
-                    value = kind.get("value") if isinstance(kind, dict) else None
-                    if value not in OTHER_TYPES:
-                        raise DataError(
-                            f"category Other needs an 'Other Type' value in {list(OTHER_TYPES)}, found {value!r}",
-                            path,
-                            line,
-                        )
-                    label = OTHER_TYPES[value]
-                spans = _spans(attrs, path, line)
-                if label is None:
-                    dropped += 1
-                    continue
-                out.append(Annotation(annotator.strip(), int(segment_id), label, spans, line))
-    except UnicodeDecodeError:
-        raise DataError("not UTF-8 text", path) from None
+        for row in reader:
+            line = reader.line_num
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            if len(row) != FIELDS:
+                raise DataError(f"expected {FIELDS} fields, found {len(row)}", path, line)
+            _, _, annotator, policy_uid, segment_id, category, attributes, _, _ = row
+            if not policy_uid.strip():
+                raise DataError("empty policy uid (column 4)", path, line)
+            if policy is None:
+                policy = (policy_uid.strip(), line)
+            elif policy_uid.strip() != policy[0]:
+                raise DataError(
+                    f"policy uid (column 4) {policy_uid!r} differs from {policy[0]!r} on line {policy[1]}; "
+                    "one file holds one policy",
+                    path,
+                    line,
+                )
+            if not annotator.strip():
+                raise DataError("empty annotator id", path, line)
+            if not re.fullmatch(r"[0-9]+", segment_id.strip()):
+                raise DataError(f"segment id {segment_id!r} is not a number", path, line)
+            if int(segment_id) >= segments:
+                raise DataError(
+                    f"segment id {segment_id!r} is outside the policy (segments 0–{segments - 1})", path, line
+                )
+            try:
+                attrs = loads(attributes)
+            except ValueError as exc:
+                raise DataError(f"column 7 is not valid JSON ({exc})", path, line) from None
+            if not isinstance(attrs, dict):
+                raise DataError("column 7 must be a JSON object of attributes", path, line)
+            annotators.add(annotator.strip())
+            label = _label(category, attrs, path, line)
+            spans = _spans(attrs, path, line)
+            if label is None:
+                dropped += 1
+                continue
+            out.append(Annotation(annotator.strip(), int(segment_id), label, spans, line))
     except csv.Error as exc:
-        raise DataError(f"unreadable CSV ({exc})", path) from None
-    return out, dropped
+        raise DataError(f"unreadable CSV ({exc})", path, reader.line_num) from None
+    return out, dropped, annotators
 
 
 def locate(span: tuple[int, int, str], plain: str) -> tuple[int, int] | None:
@@ -256,6 +271,7 @@ class ImportResult:
     skipped: Counter = field(default_factory=Counter)  # reason → units
     dropped_other: int = 0
     spans: SpanCount = field(default_factory=SpanCount)
+    files: list[Path] = field(default_factory=list)  # every file read
 
     def summary(self) -> dict[str, Any]:
         counts = Counter(label for r in self.records for label in r["labels"])
@@ -271,7 +287,7 @@ class ImportResult:
 
 
 def policy_pairs(corpus: str | Path) -> list[tuple[str, Path, Path]]:
-    """(name, html, csv) for each policy; any missing or unmatched file is an error."""
+    """(name, html, csv) for each policy; a missing, unmatched, misnamed or doubly numbered file is an error."""
     corpus = Path(corpus)
     if not corpus.is_dir():
         raise DataError("folder not found", corpus)
@@ -279,17 +295,23 @@ def policy_pairs(corpus: str | Path) -> list[tuple[str, Path, Path]]:
     for folder in (html_dir, csv_dir):
         if not folder.is_dir():
             raise DataError(f"no {folder.name}/ folder; point at the root of the OPP-115 release", corpus)
-    htmls = {p.stem: p for p in html_dir.glob("*.html")}
-    csvs = {p.stem: p for p in csv_dir.glob("*.csv")}
+    # hidden files (macOS archives add `._<name>` twins) are never part of the release
+    htmls = {p.stem: p for p in html_dir.glob("*.html") if p.is_file() and not p.name.startswith(".")}
+    csvs = {p.stem: p for p in csv_dir.glob("*.csv") if p.is_file() and not p.name.startswith(".")}
     if not csvs:
         raise DataError("no *.csv annotation files", csv_dir)
     for name in sorted(csvs.keys() - htmls.keys()):
         raise DataError(f"no matching {html_dir.name}/{name}.html", csvs[name])
     for name in sorted(htmls.keys() - csvs.keys()):
         raise DataError(f"no matching {csv_dir.name}/{name}.csv", htmls[name])
-    for name in csvs:
-        if not _NAME.match(name):
-            raise DataError("file name is not <uid>_<domain>.csv", csvs[name])
+    numbered: dict[str, str] = {}
+    for name in sorted(csvs):
+        match = _NAME.match(name)
+        if not match:
+            raise DataError("file name is not <number>_<domain>.csv", csvs[name])
+        if match[1] in numbered:  # the number prefixes every record id: it must name one policy
+            raise DataError(f"file number {match[1]} is also used by {numbered[match[1]]}.csv", csvs[name])
+        numbered[match[1]] = name
     return [(name, htmls[name], csvs[name]) for name in sorted(csvs, key=lambda n: (int(_NAME.match(n)[1]), n))]
 
 
@@ -326,14 +348,14 @@ def locate_spans(
 
 
 def segment_units(
-    uid: str, k: int, segment: Segment, annotations: list[tuple[Annotation, list[tuple[int, int]]]], unit: str
+    number: str, k: int, segment: Segment, annotations: list[tuple[Annotation, list[tuple[int, int]]]], unit: str
 ) -> list[tuple[str, str, dict[str, int], dict[str, str]]]:
     """(id, text, votes, extra fields) for the segment, or for each of its sentences from the spans touching it."""
     if unit == "segment":
         hits: dict[str, set[str]] = {}
         for a, _ in annotations:
             hits.setdefault(a.label, set()).add(a.annotator)
-        return [(f"{uid}-{k}", segment.text, _votes(hits), {})]
+        return [(f"{number}-{k}", segment.text, _votes(hits), {})]
     units = []
     for j, (start, end, sentence) in enumerate(segment.sentences()):
         need = min(MIN_OVERLAP, end - start)
@@ -341,17 +363,17 @@ def segment_units(
         for a, places in annotations:
             if any(min(e, end) - max(s, start) >= need for s, e in places):
                 hits.setdefault(a.label, set()).add(a.annotator)
-        units.append((f"{uid}-{k}-{j}", sentence, _votes(hits), {"segment": f"{uid}-{k}"}))
+        units.append((f"{number}-{k}-{j}", sentence, _votes(hits), {"segment": f"{number}-{k}"}))
     return units
 
 
 def import_policy(
     name: str, html: Path, csv_path: Path, holds: Callable[[int, int], bool], unit: str, result: ImportResult
 ) -> None:
-    uid = _NAME.match(name)[1]
+    number = _NAME.match(name)[1]  # the file name's number, not column 4's policy uid
     segments = read_segments(html)
-    rows, dropped = read_annotations(csv_path, uid, len(segments))
-    annotators = len({a.annotator for a in rows}) or 1
+    rows, dropped, readers = read_annotations(csv_path, len(segments))
+    annotators = len(readers) or 1
     located = locate_spans(rows, segments, result.spans, csv_path, html)
     result.policies += 1
     result.segments += len(segments)
@@ -361,7 +383,7 @@ def import_policy(
             result.skipped["empty segment"] += 1
             continue
         mine = [(a, places) for a, places in zip(rows, located, strict=True) if a.segment == k]
-        for unit_id, text, votes, extra in segment_units(uid, k, segment, mine, unit):
+        for unit_id, text, votes, extra in segment_units(number, k, segment, mine, unit):
             labels = decide(votes, annotators, holds)
             if not votes:
                 result.skipped["no annotator's span" if unit == "sentence" else "no annotation"] += 1
@@ -378,7 +400,7 @@ def import_corpus(
     unit: str = "segment",
     progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> ImportResult:
-    """All policies of the corpus as records, one per segment (or sentence), in uid order."""
+    """All policies of the corpus as records, one per segment (or sentence), in file-number order."""
     if unit not in UNITS:
         raise ClfError(f"--unit must be segment or sentence, not {unit!r}")
     holds = agreement_rule(agreement)
@@ -386,6 +408,7 @@ def import_corpus(
     result = ImportResult()
     for i, (name, html, rows) in enumerate(pairs, 1):
         import_policy(name, html, rows, holds, unit, result)
+        result.files += [html, rows]
         if progress:
             progress({"stage": "importing OPP-115", "step": i, "total": len(pairs)})
     if not result.records:

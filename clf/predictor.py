@@ -27,11 +27,13 @@ from clf.errors import ClfError, ModelDirError
 from clf.labels import LABELS
 from clf.models import registry
 from clf.models.base import Classifier
+from clf.outputs import check_replaceable_folder
 from clf.pooling import POOLINGS, pool
 from clf.segment import split_units
 from clf.thresholds import decide
 
 REQUIRED_FILES = ("config.yaml", "labels.json", "thresholds.json", "training.json", "model.json")
+MARKER_FILES = ("training.json", "model.json")  # a folder holding one of these is a clf model folder
 PARAGRAPH_FILE = "paragraphs.json"  # optional: models older than paragraph pooling lack it
 
 
@@ -103,6 +105,7 @@ class Predictor:
     def save(self, out: str | Path, card: str) -> Path:
         """Write the model folder atomically; an existing folder is replaced only once the new one is complete."""
         out = Path(out)
+        check_replaceable_folder(out, [], MARKER_FILES)
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
@@ -133,7 +136,7 @@ class Predictor:
             raise ModelDirError(f"model folder not found: {folder}")
         if not folder.is_dir():
             raise ModelDirError(f"{folder} is a file, not a model folder")
-        if not (folder / "training.json").exists() and not (folder / "model.json").exists():
+        if not any((folder / name).exists() for name in MARKER_FILES):
             raise ModelDirError(f"{folder} is not a clf model folder (no training.json or model.json)")
         missing = [name for name in REQUIRED_FILES if not (folder / name).exists()]
         if missing:

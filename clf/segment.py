@@ -5,6 +5,11 @@ policies cut the way its training data was cut. pysbd finds sentence boundaries
 inside a logical line; the rules here decide what a logical line is, because
 policies arrive as PDF extractions (hard-wrapped lines, runs of spaces) and web
 copies (one paragraph, heading, list item or table row per line).
+
+Splitting is linear in the input: pysbd's time grows with the square of its input, so a
+long logical line reaches it in windows, and no unit is longer than MAX_UNIT_CHARS. Both
+are cut at the safest boundary near the limit: a sentence end, else a clause mark, else a
+space, else anywhere (a page of one unbroken token).
 """
 
 from __future__ import annotations
@@ -30,6 +35,11 @@ _CONTINUATION_START = re.compile(r"^(?:[;,|—–]|\W*$)")
 _INLINE_ENUMERATOR = re.compile(r"^\((?:[ivx]{1,4}|[a-h])\)\s|^(?:[ivx]{1,4})\)\s")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
 _WS = re.compile(r"\s+")
+MAX_UNIT_CHARS = 1000  # no unit's text is longer (the longest gold unit has 995 characters)
+_PYSBD_WINDOW = 3000  # longer logical lines reach pysbd in windows (the longest in annotations/policies: 2795)
+_TAIL = 200  # the merge rules read at most this much of the text before a break
+# where a long text may be cut, safest first; a cut falls just after the match
+_CUT_AT = (re.compile(r"[.!?][\"'”’)\]]*\s"), re.compile(r"[;:,]\s"), re.compile(r"\s"))
 
 
 @dataclass(frozen=True)
@@ -113,10 +123,28 @@ def _logical_lines(text: str) -> list[list[tuple[int, int]]]:
     return groups
 
 
-def _sentences(text: str, spans: list[tuple[int, int]]) -> list[Unit]:
-    """Split one logical line into sentence units, keeping source offsets."""
+def _cuts(flat: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
+    """flat[start:end] as consecutive spans of at most `limit` characters, each cut at the safest
+    boundary in the last half of its window (see _CUT_AT), else exactly at the limit."""
+    spans = []
+    while end - start > limit:
+        low, high = start + limit // 2, start + limit
+        at = high
+        for pattern in _CUT_AT:
+            matches = list(pattern.finditer(flat, low, high))
+            if matches:
+                at = matches[-1].end()
+                break
+        spans.append((start, at))
+        start = at
+    spans.append((start, end))
+    return spans
+
+
+def _collapsed(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[int]]:
+    """One logical line with whitespace runs collapsed, and the source offset of each of its characters."""
     chars: list[str] = []
-    where: list[int] = []  # source offset of each collapsed character
+    where: list[int] = []
     for i, (start, end) in enumerate(spans):
         if i:
             chars.append(" ")
@@ -129,22 +157,32 @@ def _sentences(text: str, spans: list[tuple[int, int]]) -> list[Unit]:
                 ch = " "
             chars.append(ch)
             where.append(offset)
-    flat = "".join(chars)
-    if _TABLE_CELL in flat:  # a table row is one unit, like a list item (rule P2), whatever its cells say
+    return "".join(chars), where
+
+
+def _sentences(text: str, spans: list[tuple[int, int]]) -> list[Unit]:
+    """Split one logical line into sentence units of at most MAX_UNIT_CHARS, keeping source offsets."""
+    flat, where = _collapsed(text, spans)
+    if _TABLE_CELL in flat and len(flat) <= MAX_UNIT_CHARS:  # a table row is one unit, like a list item (P2)
         a, b = where[0], where[-1] + 1
         return [Unit(a, b, collapse(text[a:b]))]
+    pieces = [p for a, b in _cuts(flat, 0, len(flat), _PYSBD_WINDOW) for p in _segmenter().segment(flat[a:b])]
     units: list[Unit] = []
     cursor = 0
-    for piece in _merge_false_breaks(_segmenter().segment(flat)):
+    for piece in _merge_false_breaks(pieces):
         piece = piece.strip()
         if not piece:
             continue
         at = flat.find(piece, cursor)
-        if at < 0:  # pysbd altered the text; keep the rest as one unit rather than lose it
-            at = cursor
-            piece = flat[cursor:].strip()
-        a, b = where[at], where[at + len(piece) - 1] + 1
-        units.append(Unit(a, b, collapse(text[a:b])))
+        if at < 0:  # pysbd altered the text; keep the rest rather than lose it
+            rest = flat[cursor:]
+            piece, at = rest.strip(), cursor + len(rest) - len(rest.lstrip())
+        for a, b in _cuts(flat, at, at + len(piece), MAX_UNIT_CHARS):
+            part = flat[a:b].strip()
+            if part:
+                a += len(flat[a:b]) - len(flat[a:b].lstrip())
+                start, end = where[a], where[a + len(part) - 1] + 1
+                units.append(Unit(start, end, collapse(text[start:end])))
         cursor = at + len(piece)
         if cursor >= len(flat):
             break
@@ -152,25 +190,34 @@ def _sentences(text: str, spans: list[tuple[int, int]]) -> list[Unit]:
 
 
 def _merge_false_breaks(pieces: list[str]) -> list[str]:
-    """Undo pysbd breaks after abbreviations it does not know ("Sp. z o.o.", "ul.", "Art. 6 para. 1")."""
-    out: list[str] = []
+    """Undo pysbd breaks after abbreviations it does not know ("Sp. z o.o.", "ul.", "Art. 6 para. 1").
+
+    Merged pieces are joined once at the end, and the rules read only the tail of the text
+    before a break, so a line of thousands of merged pieces stays linear.
+    """
+    groups: list[list[str]] = []
+    tail = ""  # the last _TAIL characters of the current group
+    length = 0  # the current group's length
     for piece in pieces:
-        head, tail = piece.strip(), out[-1].strip() if out else ""
+        head = piece.strip()
+        short = length <= _TAIL and len(tail.strip()) <= 4
         if (
-            out
+            groups
             and head
             and (
                 _starts_lower(head)
-                or len(tail) <= 4
+                or short
                 or _CONTINUATION_START.match(head)
-                or _NO_BREAK_AFTER.search(tail)
-                or (_INLINE_ENUMERATOR.match(head) and not _SENTENCE_END.search(tail))
+                or _NO_BREAK_AFTER.search(tail.strip())
+                or (_INLINE_ENUMERATOR.match(head) and not _SENTENCE_END.search(tail.strip()))
             )
         ):
-            out[-1] += piece
+            groups[-1].append(piece)
+            tail, length = (tail + piece)[-_TAIL:], length + len(piece)
         else:
-            out.append(piece)
-    return out
+            groups.append([piece])
+            tail, length = piece[-_TAIL:], len(piece)
+    return ["".join(group) for group in groups]
 
 
 def split_units(text: str) -> list[Unit]:

@@ -12,15 +12,17 @@ import numpy as np
 
 from clf.card import model_card
 from clf.config import Config, candidates
-from clf.data import Dataset, load_dataset
+from clf.data import Dataset, data_files, load_dataset
+from clf.errors import DataError
 from clf.folds import inner_folds
 from clf.labels import LABELS
 from clf.metrics import score
 from clf.models import registry
 from clf.models.base import Progress, within
+from clf.outputs import check_replaceable_folder
 from clf.paragraphs import Paragraph, paragraph_labels, paragraphs
 from clf.pooling import POOLINGS, pool
-from clf.predictor import Predictor, paragraph_pieces
+from clf.predictor import MARKER_FILES, Predictor, paragraph_pieces
 from clf.thresholds import decide, tune
 
 
@@ -127,7 +129,10 @@ def _versions() -> dict[str, str]:
 def train(config: Config, data_path: str | Path, out: str | Path, progress: Progress | None = None) -> TrainResult:
     """Train from a validated config and write the model folder atomically."""
     started = time.perf_counter()
+    check_replaceable_folder(out, data_files(data_path), MARKER_FILES)
     data = load_dataset(data_path)
+    if len(data) < 2:
+        raise DataError("1 record: thresholds are tuned on held-out records, so training needs at least 2", data_path)
     predictor = fit_predictor(config, data, progress)
     predictor.info.update(
         {

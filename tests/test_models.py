@@ -87,3 +87,25 @@ def test_an_ensemble_averages_its_members_and_round_trips(tmp_path, tiny_data):
     np.testing.assert_allclose(ensemble.predict_proba(TEXTS), (single[0] + single[1]) / 2, atol=1e-6)
     ensemble.save(tmp_path / "e")
     np.testing.assert_array_equal(registry.load(tmp_path / "e").predict_proba(TEXTS), ensemble.predict_proba(TEXTS))
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_every_parameter_has_a_rule_and_every_shipped_config_passes_it(name):
+    import inspect
+
+    from clf.config import CONFIGS_DIR, load_config
+
+    cls = registry.get(name)
+    assert set(cls.param_rules) == set(inspect.signature(cls.__init__).parameters) - {"self"}
+    if (CONFIGS_DIR / f"{name}.yaml").exists():
+        config = load_config(name)
+        assert config.params == registry.check_params(name, config.params)
+
+
+def test_a_number_yaml_read_as_text_is_used_as_a_number():
+    from clf.errors import ConfigError
+
+    assert registry.check_params("tfidf", {"C": "3e-1", "max_features": None}) == {"C": 0.3, "max_features": None}
+    for bad in ({"C": True}, {"C": "nan"}, {"max_iter": 2.5}, {"min_df": 0}, {"max_features": "all"}):
+        with pytest.raises(ConfigError, match="is not accepted; use"):
+            registry.check_params("tfidf", bad)

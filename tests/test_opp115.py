@@ -15,9 +15,11 @@ import pytest
 from typer.testing import CliRunner
 
 from clf.cli import app
+from clf.errors import DataError
 from clf.opp115 import Segment, decide, import_corpus
 
 FIXTURE = Path(__file__).parent / "fixtures" / "opp115"
+UID_CHANGES = Path(__file__).parent / "fixtures" / "opp115-uid-changes"  # column 4 changes on line 3
 FP, TP, UC, UA, DR, DS = (
     "First Party Collection/Use",
     "Third Party Sharing/Collection",
@@ -153,15 +155,21 @@ def test_sentences_take_the_labels_whose_spans_touch_them():
     assert summary["records"] == 20
 
 
-def test_a_span_reaching_only_a_character_into_a_sentence_does_not_label_it(tmp_path):
+def _one_policy(tmp_path: Path, html: str, rows: list[list[str]]) -> Path:
+    """A corpus of one policy, 7_x.com, with these segments and CSV rows."""
     corpus = tmp_path / "opp"
     (corpus / "sanitized_policies").mkdir(parents=True)
     (corpus / "annotations").mkdir()
-    (corpus / "sanitized_policies" / "7_x.com.html").write_text("We collect names. We sell nothing.")
+    (corpus / "sanitized_policies" / "7_x.com.html").write_text(html)
+    with (corpus / "annotations" / "7_x.com.csv").open("w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return corpus
+
+
+def test_a_span_reaching_only_a_character_into_a_sentence_does_not_label_it(tmp_path):
     span = {"selectedText": "We collect names. W", "startIndexInSegment": 0, "endIndexInSegment": 19, "value": "x"}
     row = ["1", "b", "11", "7", "0", FP, json.dumps({"Personal Information Type": span}), "d", "u"]
-    with (corpus / "annotations" / "7_x.com.csv").open("w", newline="") as handle:
-        csv.writer(handle).writerow(row)
+    corpus = _one_policy(tmp_path, "We collect names. We sell nothing.", [row])
     records = import_corpus(corpus, agreement="union", unit="sentence").records
     assert [(r["text"], r["labels"]) for r in records] == [("We collect names.", [FP])]
 
@@ -188,12 +196,16 @@ GOOD_JSON = (  # a valid column 7, quoted for CSV
 @pytest.mark.parametrize(
     ("row", "message"),
     [
-        (f"9001,b,11,101,0,Other,{GOOD_JSON},1/1/15", "expected 9 fields, found 8"),
-        (f"9001,b,11,101,0,Advertising,{GOOD_JSON},1/1/15,u", "unknown category 'Advertising'"),
-        (f"9001,b,11,101,6,Other,{GOOD_JSON},1/1/15,u", "segment id '6' is outside the policy (segments 0–5)"),
-        ('9001,b,11,101,0,Other,"{not json}",1/1/15,u', "column 7 is not valid JSON"),
-        ("9001,b,11,999,0,Other,{},1/1/15,u", "policy uid '999' does not match the file name's '101'"),
-        ('9001,b,11,101,0,Other,"{}",1/1/15,u', "category Other needs an 'Other Type' value"),
+        (f"9001,b,11,1360,0,Other,{GOOD_JSON},1/1/15", "expected 9 fields, found 8"),
+        (f"9001,b,11,1360,0,Advertising,{GOOD_JSON},1/1/15,u", "unknown category 'Advertising'"),
+        (f"9001,b,11,1360,6,Other,{GOOD_JSON},1/1/15,u", "segment id '6' is outside the policy (segments 0–5)"),
+        ('9001,b,11,1360,0,Other,"{not json}",1/1/15,u', "column 7 is not valid JSON"),
+        ("9001,b,11,999,0,Other,{},1/1/15,u", "policy uid (column 4) '999' differs from '1360' on line 1"),
+        ("9001,b,11,,0,Other,{},1/1/15,u", "empty policy uid (column 4)"),
+        ("9001,b,11,1360,one,Other,{},1/1/15,u", "segment id 'one' is not a number"),
+        ("9001,b,11,1360,²,Other,{},1/1/15,u", "segment id '²' is not a number"),
+        ('9001,b,11,1360,0,Other,"[[[[[[[[[[[[[[[[",1/1/15,u', "column 7 is not valid JSON"),
+        ('9001,b,11,1360,0,Other,"{}",1/1/15,u', "category Other needs an 'Other Type' value"),
     ],
 )
 def test_a_bad_row_stops_the_import_at_its_file_and_line(tmp_path, row, message):
@@ -259,3 +271,78 @@ def test_imported_records_train_and_evaluate_grouped_by_policy(tmp_path):
     assert [f["fold"] for f in metrics["runs"][0]["folds"]] == metrics["data"]["policies"]
     predictions = [json.loads(x) for x in (tmp_path / "r" / "predictions.jsonl").read_text().splitlines()]
     assert len(predictions) == 20 and all(p["fold"] == p["policy"] for p in predictions)
+
+
+def _column(path: Path, index: int) -> set[str]:
+    with path.open(newline="") as handle:
+        return {row[index] for row in csv.reader(handle) if row}
+
+
+def test_column_4_need_not_be_the_file_name_number_and_ids_use_the_file_name():
+    for path in sorted((FIXTURE / "annotations").glob("*.csv")):
+        number = path.name.split("_")[0]
+        uids = _column(path, 3)
+        assert len(uids) == 1 and uids != {number}, "the fixture mimics the real corpus: one uid, not the file's"
+    records = import_corpus(FIXTURE).records
+    assert {r["id"].split("-")[0] for r in records} == {"101", "202", "305"}
+    assert {r["policy"] for r in records} == {"101_examplebakery.com", "202_quietapps.io", "305_trailmaps.org"}
+
+
+def test_a_column_4_that_changes_half_way_stops_at_its_line(tmp_path):
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["import", "opp115", str(UID_CHANGES), "--out", str(out)])
+    path = UID_CHANGES / "annotations" / "404_changingshop.net.csv"
+    assert result.exit_code == 2 and not out.exists()
+    assert f"{path}:3: policy uid (column 4) '4491' differs from '4490' on line 1" in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+
+
+def test_an_excel_saved_copy_imports_the_same_records(tmp_path):
+    """Excel writes a byte-order mark, CRLF line ends and a trailing row of empty cells."""
+    corpus = _copy(tmp_path)
+    for path in (corpus / "annotations").glob("*.csv"):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        path.write_bytes(("\ufeff" + "\r\n".join([*lines, ",,,,,,,,", ""]) + "\r\n").encode("utf-8"))
+    html = corpus / "sanitized_policies" / "305_trailmaps.org.html"
+    html.write_bytes(b"\xef\xbb\xbf" + html.read_bytes())
+    for unit in ("segment", "sentence"):
+        assert import_corpus(corpus, unit=unit).records == import_corpus(FIXTURE, unit=unit).records
+
+
+def test_file_names_hidden_twins_and_numbers(tmp_path):
+    corpus = _copy(tmp_path)
+    for folder, suffix in (("annotations", "csv"), ("sanitized_policies", "html")):
+        (corpus / folder / f"._101_examplebakery.com.{suffix}").write_bytes(b"\x00\x05\x16\x07 macOS resource fork")
+    assert import_corpus(corpus).records == import_corpus(FIXTURE).records  # hidden files are not the release's
+    for folder, suffix in (("annotations", "csv"), ("sanitized_policies", "html")):
+        shutil.copy(corpus / folder / f"202_quietapps.io.{suffix}", corpus / folder / f"202_quietapps-copy.io.{suffix}")
+    with pytest.raises(DataError, match=r"202_quietapps.io.csv: file number 202 is also used by 202_quietapps-copy"):
+        import_corpus(corpus)
+    for folder, suffix in (("annotations", "csv"), ("sanitized_policies", "html")):
+        (corpus / folder / f"202_quietapps-copy.io.{suffix}").rename(corpus / folder / f"quietapps.{suffix}")
+    with pytest.raises(DataError, match=r"quietapps.csv: file name is not <number>_<domain>.csv"):
+        import_corpus(corpus)
+
+
+def test_a_bad_byte_is_reported_at_its_line(tmp_path):
+    corpus = _copy(tmp_path)
+    path = corpus / "annotations" / "305_trailmaps.org.csv"
+    lines = path.read_bytes().split(b"\n")
+    lines[4] = lines[4].replace(b"test_batch", b"test_b\xe4tch")  # Latin-1, as a re-saved copy might be
+    path.write_bytes(b"\n".join(lines))
+    with pytest.raises(DataError, match=rf"{path}:5: not UTF-8 text"):
+        import_corpus(corpus)
+
+
+def test_an_annotator_whose_rows_are_all_dropped_still_counts_as_a_reader(tmp_path):
+    span = {"selectedText": "We collect names.", "startIndexInSegment": 0, "endIndexInSegment": 17, "value": "x"}
+    other = {"Other Type": {**span, "selectedText": "Hello.", "endIndexInSegment": 6, "value": "Other"}}
+    rows = [
+        ["1", "b", "11", "70", "0", FP, json.dumps({"Personal Information Type": span}), "d", "u"],
+        ["2", "b", "12", "70", "1", "Other", json.dumps(other), "d", "u"],  # 12 read the policy, gave no label
+    ]
+    corpus = _one_policy(tmp_path, "We collect names.|||Hello.", rows)
+    result = import_corpus(corpus, agreement="union")
+    assert [(r["id"], r["votes"], r["annotators"]) for r in result.records] == [("7-0", {FP: 1}, 2)]
+    with pytest.raises(DataError, match="no segment reached agreement"):
+        import_corpus(corpus)  # 1 of 2 is not a majority

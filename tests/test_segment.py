@@ -1,7 +1,7 @@
 import pytest
 
 from clf.annotations import SEED_POLICIES
-from clf.segment import collapse, split_units
+from clf.segment import MAX_UNIT_CHARS, collapse, split_units
 from tests.conftest import ROOT
 
 
@@ -80,3 +80,20 @@ def test_legal_citations_and_table_cells_are_not_sentence_ends():
     assert texts("Acme GmbH, Reichsgrafen Str. 20\n") == ["Acme GmbH, Reichsgrafen Str. 20"]
     row = "Contact Data | Your name.; Your email. | Service Providers\n"
     assert texts(row) == ["Contact Data | Your name.; Your email. | Service Providers"]
+
+
+def test_an_over_long_sentence_is_cut_at_clause_marks_then_spaces_then_anywhere():
+    clauses = "We collect " + ", ".join(f"the {i}th field you type" for i in range(200)) + "."
+    parts = texts(clauses)
+    assert len(parts) > 1 and all(len(p) <= MAX_UNIT_CHARS for p in parts)
+    assert all(p.endswith(",") for p in parts[:-1]) and " ".join(parts) == clauses
+    words = " ".join(["cookie"] * 500)
+    parts = texts(words)
+    assert all(len(p) <= MAX_UNIT_CHARS for p in parts) and " ".join(parts) == words  # never inside a word
+    assert [len(p) for p in texts("x" * 2500)] == [MAX_UNIT_CHARS, MAX_UNIT_CHARS, 500]
+
+
+def test_a_long_logical_line_splits_into_the_same_sentences_as_short_ones():
+    sentence = "We keep server logs for thirty days and then delete them. "
+    one_line = sentence * 300  # 17,400 characters on one line: fed to pysbd in windows
+    assert texts(one_line) == [sentence.strip()] * 300

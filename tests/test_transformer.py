@@ -20,7 +20,7 @@ from clf.card import model_card
 from clf.config import load_config
 from clf.data import load_dataset
 from clf.labels import LABELS
-from clf.segment import split_units
+from clf.segment import MAX_UNIT_CHARS, split_units
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the base model is read from its package folder, never the hub
 
@@ -156,8 +156,9 @@ def test_long_input_is_max_pooled_over_its_sentences(loaded, policy_units, backe
         assert np.abs(model.predict_proba([head])[0] - got[0]).max() > 1e-4
 
 
-def test_a_long_sentence_without_boundaries_is_windowed_not_truncated(loaded):
-    model = loaded["onnx"]
+@pytest.mark.parametrize("backend", ["torch", "onnx"])
+def test_a_long_sentence_without_boundaries_is_windowed_not_truncated(loaded, backend):
+    model = loaded[backend]
     text = " ".join(f"item{i} cookies analytics" for i in range(200))  # one "sentence", ~1000 tokens
     tokens = model.tokenizer_.encode(text).ids
     pieces, pooled, owners = model._pieces([text])
@@ -165,6 +166,10 @@ def test_a_long_sentence_without_boundaries_is_windowed_not_truncated(loaded):
     assert all(len(p) <= model.max_length for p in pieces)
     assert [t for p in pieces for t in p[1:-1]] == tokens[1:-1]  # every token is scored
     np.testing.assert_allclose(model.predict_proba([text])[0], model._score(pieces).max(axis=0), atol=1e-6)
+    # the splitter's units of an over-long text (at most MAX_UNIT_CHARS each) still reach the model whole
+    units = split_units(text)
+    assert len(units) > 1 and all(len(u.text) <= MAX_UNIT_CHARS for u in units)
+    assert [t for u in units for t in model.tokenizer_.encode(u.text).ids[1:-1]] == tokens[1:-1]
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,8 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
+from clf.models.params import Rule, check_all
+
 # A training callback receives small dicts such as {"step": 3, "total": 90, "loss": 0.41}.
 Progress = Callable[[dict[str, Any]], None]
 
@@ -34,6 +36,13 @@ class Classifier(ABC):
     name: ClassVar[str]
     # Inference engines a saved model can run on; the first is the default ("auto" picks it).
     backends: ClassVar[tuple[str, ...]] = ("default",)
+    # The accepted values of every `__init__` parameter (clf.models.params), checked before training.
+    param_rules: ClassVar[dict[str, Rule]] = {}
+
+    @classmethod
+    def check_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """`params` checked against `param_rules` (raises InvalidParam); a model may add checks across them."""
+        return check_all(cls.param_rules, params)
 
     def get_config(self) -> dict[str, Any]:
         params = inspect.signature(type(self).__init__).parameters

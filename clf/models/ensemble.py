@@ -4,15 +4,51 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
+from clf.models import params as P
 from clf.models.base import Classifier, Progress, within
+from clf.models.params import Rule
+
+
+def _member(value: Any) -> dict[str, Any]:
+    """The shape of a member; its params are checked by its own model's rules (`check_params`)."""
+    if not isinstance(value, dict) or not isinstance(value.get("model"), str) or set(value) - {"model", "params"}:
+        raise P.Rejected
+    if not isinstance(value.get("params", {}), dict):
+        raise P.Rejected
+    return value
 
 
 class EnsembleModel(Classifier):
     name = "ensemble"
+    param_rules: ClassVar[dict[str, Rule]] = {
+        "members": P.listed(Rule("{model: NAME, params: {...}}", _member), "{model: NAME, params: {...}}"),
+        "weights": P.either(P.choice(None), P.listed(P.real(0), "numbers ≥ 0, one per member")),
+    }
+
+    @classmethod
+    def check_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """Each member's params by its own model's rules, and one weight per member."""
+        from clf.errors import ConfigError
+        from clf.models import registry
+
+        checked = super().check_params(params)
+        members = checked.get("members", [{"model": "tfidf", "params": {}}])
+        for i, member in enumerate(members):
+            try:
+                params = registry.check_params(member["model"], member.get("params", {}), source=None)
+            except ConfigError as exc:
+                raise P.InvalidParam(f"members[{i}]", str(exc)) from None
+            members[i] = {**member, "params": params}
+        weights = checked.get("weights")
+        if weights is not None and (len(weights) != len(members) or not sum(weights) > 0):
+            raise P.InvalidParam(
+                "weights", f"{weights!r} is not accepted; use one number ≥ 0 per member ({len(members)}), not all 0"
+            )
+        return checked
 
     def __init__(self, members: list[dict[str, Any]] | None = None, weights: list[float] | None = None):
         self.members = members if members is not None else [{"model": "tfidf", "params": {}}]

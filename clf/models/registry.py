@@ -9,6 +9,7 @@ from typing import Any
 
 from clf.errors import ConfigError, ModelDirError
 from clf.models.base import Classifier
+from clf.models.params import InvalidParam
 
 
 def _registry() -> dict[str, type[Classifier]]:
@@ -36,17 +37,32 @@ def get(name: str) -> type[Classifier]:
     return models[name]
 
 
-def check_params(name: str, params: dict[str, Any], source: str = "config") -> None:
-    """Unknown hyper-parameters are errors that list the accepted ones."""
-    accepted = [p for p in inspect.signature(get(name).__init__).parameters if p != "self"]
+def check_params(
+    name: str, params: dict[str, Any], source: str | None = "config", sources: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Unknown hyper-parameters and values a model does not accept are errors that say what is accepted.
+
+    `source` names where the params come from, `sources` where a single one does (a `--set`).
+    Returns the params to use (a number YAML read as a string becomes a float).
+    """
+    cls = get(name)
+
+    def where(key: str) -> str:
+        origin = (sources or {}).get(key, source)
+        return f"{origin}: " if origin else ""
+
+    accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
     unknown = sorted(set(params) - set(accepted))
     if unknown:
-        raise ConfigError(f"{source}: unknown {name} parameter(s) {unknown}; accepted: {', '.join(accepted)}")
+        raise ConfigError(f"{where(unknown[0])}unknown {name} parameter(s) {unknown}; accepted: {', '.join(accepted)}")
+    try:
+        return cls.check_params(params)
+    except InvalidParam as exc:
+        raise ConfigError(f"{where(exc.key)}{name} parameter {exc.key}: {exc.message}") from None
 
 
 def create(name: str, params: dict[str, Any]) -> Classifier:
-    check_params(name, params)
-    return get(name)(**params)
+    return get(name)(**check_params(name, params))
 
 
 def load(folder: str | Path, backend: str = "auto") -> Classifier:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Self
+from typing import ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -18,13 +18,26 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from clf.labels import LABELS
+from clf.models import params as P
 from clf.models.base import Classifier, Progress
+from clf.models.params import Rule
 
 _ABSENT_LOGIT = -20.0  # a label with no positive training example is scored ~0
 
 
 class TfidfModel(Classifier):
     name = "tfidf"
+    param_rules: ClassVar[dict[str, Rule]] = {
+        "word_ngrams": P.ngram_range(),
+        "char_ngrams": P.ngram_range(),
+        "min_df": P.either(P.integer(1), P.real(0, 1, low_open=True)),  # documents, or a share of them
+        "max_features": P.either(P.integer(1), P.choice(None)),
+        "sublinear_tf": P.flag(),
+        "C": P.real(0, low_open=True),
+        "class_weight": P.choice("balanced", None),
+        "max_iter": P.integer(1),
+        "context_weight": P.real(0),
+    }
 
     def __init__(
         self,

