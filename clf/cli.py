@@ -147,9 +147,12 @@ def evaluate(
         protocol = evaluation.metrics["protocol"].split(";")[0]
         title = f"{cfg.model}: {protocol}, {len(dataset.policies)} policies, seeds {evaluation.metrics['seeds']}"
     console.err.print(console.scores_table(evaluation.metrics, title))
+    for name, part in evaluation.parts.items():
+        console.err.print(console.scores_table(part.metrics, f"{title}: its {name} member alone (same fits)"))
     if out is not None:
         ev.write_report(evaluation, out)
-        console.err.print(f"wrote {out}/metrics.json, predictions.jsonl, per_label.md")
+        parts = "".join(f", parts/{name}/" for name in evaluation.parts)
+        console.err.print(f"wrote {out}/metrics.json, predictions.jsonl, per_label.md{parts}")
 
 
 @app.command()

@@ -37,6 +37,7 @@ REPORT_FILES = ("metrics.json", "predictions.jsonl", "per_label.md")
 class Evaluation:
     metrics: dict[str, Any]
     predictions: list[dict[str, Any]] = field(default_factory=list)
+    parts: dict[str, Evaluation] = field(default_factory=dict)  # an ensemble's members, from the same fits
 
 
 def _prediction_row(data: Dataset, i: int, pred: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
@@ -58,6 +59,53 @@ PROTOCOLS = {
 }
 
 
+@dataclass
+class _Run:
+    """One seed's pooled out-of-fold results for one model (or one part of it)."""
+
+    y_pred: np.ndarray
+    folds: list[dict[str, Any]] = field(default_factory=list)
+    par_true: list[np.ndarray] = field(default_factory=list)
+    par_pred: list[np.ndarray] = field(default_factory=list)
+    predictions: list[dict[str, Any]] = field(default_factory=list)
+
+    def score_fold(self, predictor: Predictor, data: Dataset, name: str, test_idx: np.ndarray, seed: int) -> None:
+        test = data.subset(test_idx)
+        scores = predictor.scores(test.texts, test.contexts)
+        pred = predictor.decide(scores)
+        self.y_pred[test_idx] = pred
+        paras = paragraphs(test)
+        if paras:
+            self.par_true.append(paragraph_labels(test, paras))
+            self.par_pred.append(predictor.decide_paragraphs(predictor.paragraph_scores([p.text for p in paras])))
+        self.folds.append(
+            {
+                "fold": name,
+                "policies": sorted(set(test.groups)),
+                "units": len(test_idx),
+                "thresholds": dict(zip(LABELS, map(float, predictor.thresholds), strict=True)),
+                "pooling": predictor.paragraph.get("pooling"),
+                "params": predictor.config.params,
+                "metrics": score(test.y, pred),
+                "per_policy": {
+                    p: score(test.y[idx], pred[idx])
+                    for p in sorted(set(test.groups))
+                    for idx in [[i for i, g in enumerate(test.groups) if g == p]]
+                },
+            }
+        )
+        self.predictions += [
+            {"seed": seed, "fold": name, **_prediction_row(data, row, pred[i], scores[i])}
+            for i, row in enumerate(test_idx)
+        ]
+
+    def result(self, data: Dataset, seed: int) -> dict[str, Any]:
+        run = {"seed": seed, "metrics": score(data.y, self.y_pred), "folds": self.folds}
+        if self.par_true:
+            run["paragraph_metrics"] = score(np.concatenate(self.par_true), np.concatenate(self.par_pred))
+        return run
+
+
 def cross_validate(
     config: Config,
     data: Dataset,
@@ -65,52 +113,39 @@ def cross_validate(
     progress: Progress | None = None,
     split: str = "auto",
 ) -> Evaluation:
-    """Policies held out fold by fold (`clf.folds.outer_folds`), once per seed."""
+    """Policies held out fold by fold (`clf.folds.outer_folds`), once per seed.
+
+    A model with parts (an ensemble) is scored with each of its members too, from the same fits:
+    `Evaluation.parts` holds what `clf evaluate` of that member alone would report.
+    """
     seeds = seeds if seeds is not None else config.evaluation.seeds
     folds = outer_folds(data.groups, split)
-    runs, predictions = [], []
+    runs: dict[str, list[dict[str, Any]]] = {}
+    predictions: dict[str, list[dict[str, Any]]] = {}
+    configs: dict[str, Config] = {}
     for seed in seeds:
         seeded = config.model_copy(update={"seed": seed})
-        y_pred = np.zeros_like(data.y)
-        par_true, par_pred = [], []
-        fold_rows = []
+        current: dict[str, _Run] = {}
         for name, train_idx, test_idx in folds:
             started = time.perf_counter()
             predictor = fit_predictor(seeded, data.subset(train_idx), within(progress, f"seed {seed} · {name}"))
-            test = data.subset(test_idx)
-            scores = predictor.scores(test.texts, test.contexts)
-            pred = predictor.decide(scores)
-            y_pred[test_idx] = pred
-            paras = paragraphs(test)
-            if paras:
-                par_true.append(paragraph_labels(test, paras))
-                par_pred.append(predictor.decide_paragraphs(predictor.paragraph_scores([p.text for p in paras])))
-            fold_rows.append(
-                {
-                    "fold": name,
-                    "policies": sorted(set(test.groups)),
-                    "units": len(test_idx),
-                    "thresholds": dict(zip(LABELS, map(float, predictor.thresholds), strict=True)),
-                    "pooling": predictor.paragraph.get("pooling"),
-                    "params": predictor.config.params,
-                    "seconds": round(time.perf_counter() - started, 2),
-                    "metrics": score(test.y, pred),
-                    "per_policy": {
-                        p: score(test.y[idx], pred[idx])
-                        for p in sorted(set(test.groups))
-                        for idx in [[i for i, g in enumerate(test.groups) if g == p]]
-                    },
-                }
-            )
-            predictions += [
-                {"seed": seed, "fold": name, **_prediction_row(data, row, pred[i], scores[i])}
-                for i, row in enumerate(test_idx)
-            ]
-        run = {"seed": seed, "metrics": score(data.y, y_pred), "folds": fold_rows}
-        if par_true:
-            run["paragraph_metrics"] = score(np.concatenate(par_true), np.concatenate(par_pred))
-        runs.append(run)
-    return Evaluation(summarize(config, data, runs, PROTOCOLS[resolve_split(data.groups, split)]), predictions)
+            for part, scorer in {"": predictor, **predictor.parts}.items():
+                configs.setdefault(part, scorer.config)
+                run = current.setdefault(part, _Run(np.zeros_like(data.y)))
+                run.score_fold(scorer, data, name, test_idx, seed)
+                run.folds[-1]["seconds"] = round(time.perf_counter() - started, 2)
+        for part, run in current.items():
+            runs.setdefault(part, []).append(run.result(data, seed))
+            predictions.setdefault(part, []).extend(run.predictions)
+    protocol = PROTOCOLS[resolve_split(data.groups, split)]
+    evaluations = {
+        part: Evaluation(summarize(configs[part], data, runs[part], protocol), predictions[part]) for part in runs
+    }
+    main = evaluations.pop("")
+    for part, evaluation in evaluations.items():
+        evaluation.metrics["protocol"] += f"; scored as the {part} member of {config.model} (same fits)"
+    main.parts = evaluations
+    return main
 
 
 def _label_summary(metrics: list[dict[str, Any]]) -> dict[str, Any]:
@@ -243,4 +278,6 @@ def write_report(evaluation: Evaluation, out: str | Path) -> Path:
     write_text_atomic(metrics, json.dumps(evaluation.metrics, indent=1))
     write_text_atomic(predictions, "".join(dumps(r) + "\n" for r in evaluation.predictions))
     write_text_atomic(per_label, per_label_table(evaluation.metrics) + "\n")
+    for name, part in evaluation.parts.items():
+        write_report(part, out / "parts" / name)
     return out

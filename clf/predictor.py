@@ -59,6 +59,8 @@ class Predictor:
     info: dict[str, Any] = field(default_factory=dict)
     # how a multi-sentence input is scored and decided: {"pooling": ..., "thresholds": [12 floats]}
     paragraph: dict[str, Any] = field(default_factory=dict)
+    # an ensemble's members as predictors of their own (evaluation scores them; never saved)
+    parts: dict[str, Predictor] = field(default_factory=dict)
 
     def scores(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> np.ndarray:
         """Scores of units (sentences), each read as one piece, with what surrounds it (`clf.context`)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import platform
 import time
 from dataclasses import dataclass
@@ -26,14 +27,46 @@ from clf.predictor import MARKER_FILES, Predictor, paragraph_pieces
 from clf.thresholds import decide, tune
 
 
+@dataclass
+class Reading:
+    """The training data's paragraphs, cut into units with contexts exactly as `Predictor.paragraph_scores` does."""
+
+    paragraphs: list[Paragraph]
+    y: np.ndarray  # paragraph labels: the union of their units'
+    pieces: list[str]
+    contexts: list[str]
+    owners: np.ndarray  # paragraph index of each piece
+
+    @classmethod
+    def of(cls, data: Dataset) -> Reading:
+        paras = paragraphs(data)
+        pieces, contexts, owners = paragraph_pieces([p.text for p in paras])
+        return cls(paras, paragraph_labels(data, paras), pieces, contexts, owners)
+
+
+@dataclass
+class OutOfFold:
+    """One model's scores on data it did not see: units, paragraph pieces, and paragraphs read whole."""
+
+    units: np.ndarray
+    pieces: np.ndarray
+    whole: np.ndarray
+
+    @staticmethod
+    def mix(parts: list[OutOfFold], weights: np.ndarray) -> OutOfFold:
+        w = np.asarray(weights, dtype=float) / np.sum(weights)
+        return OutOfFold(*(sum(wi * getattr(p, f) for wi, p in zip(w, parts, strict=True)) for f in OutOfFold.FIELDS))
+
+    FIELDS = ("units", "pieces", "whole")
+
+
 def out_of_fold_scores(
-    config: Config, data: Dataset, progress: Progress | None = None, paras: list[Paragraph] | None = None
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Scores for every unit, and for every paragraph under each pooling, from a model that did not see
-    its policy; paragraphs are read exactly as `Predictor.paragraph_scores` reads them."""
-    scores = np.zeros(data.y.shape, dtype=np.float64)
-    paras = paras or []
-    pooled = {how: np.zeros((len(paras), data.y.shape[1])) for how in POOLINGS}
+    config: Config, data: Dataset, reading: Reading, progress: Progress | None = None
+) -> dict[str, OutOfFold]:
+    """Out-of-fold scores of the model ("") and of each of its parts (an ensemble's members), from models
+    that did not see the unit's policy (inner folds grouped by policy)."""
+    shape = (len(data), len(LABELS)), (len(reading.pieces), len(LABELS)), (len(reading.paragraphs), len(LABELS))
+    out: dict[str, OutOfFold] = {}
     folds = list(inner_folds(data.groups, config.thresholds.inner_folds, config.seed))
     for k, (train_idx, test_idx) in enumerate(folds, 1):
         part = data.subset(train_idx)
@@ -41,52 +74,94 @@ def out_of_fold_scores(
         stage = within(progress, f"threshold fold {k}/{len(folds)}")
         model.fit(part.texts, part.y, seed=config.seed, progress=stage, contexts=part.contexts)
         held = data.subset(test_idx)
-        scores[test_idx] = model.predict_proba(held.texts, held.contexts)
         held_out = set(test_idx.tolist())
-        mine = [j for j, p in enumerate(paras) if p.units[0] in held_out]
-        if mine:
-            texts = [paras[j].text for j in mine]
-            pooled["direct"][mine] = model.predict_proba(texts)
-            pieces, around, owners = paragraph_pieces(texts)
-            piece_scores = model.predict_proba(pieces, around)
-            for how in POOLINGS[:-1]:
-                pooled[how][mine] = pool(piece_scores, owners, len(mine), how)
-    return scores, pooled
+        mine = np.array([j for j, p in enumerate(reading.paragraphs) if p.units[0] in held_out], dtype=np.int64)
+        my_pieces = np.flatnonzero(np.isin(reading.owners, mine))
+        for name, scorer in {"": model, **model.parts()}.items():
+            oof = out.setdefault(name, OutOfFold(*(np.zeros(s) for s in shape)))
+            oof.units[test_idx] = scorer.predict_proba(held.texts, held.contexts)
+            if len(mine):
+                oof.whole[mine] = scorer.predict_proba([reading.paragraphs[j].text for j in mine])
+                oof.pieces[my_pieces] = scorer.predict_proba(
+                    [reading.pieces[i] for i in my_pieces], [reading.contexts[i] for i in my_pieces]
+                )
+    return out
 
 
-def choose_pooling(data: Dataset, paras: list[Paragraph], pooled: dict[str, np.ndarray]) -> dict[str, Any]:
-    """The pooling and paragraph thresholds with the best inner out-of-fold paragraph macro-F1."""
-    if not paras:
-        return {}
-    y = paragraph_labels(data, paras)
+@dataclass
+class Decisions:
+    """What inner out-of-fold scores decide: unit thresholds, paragraph pooling and thresholds, inner scores."""
+
+    thresholds: np.ndarray
+    paragraph: dict[str, Any]
+    inner: dict[str, Any]
+
+
+def decisions(oof: OutOfFold, data: Dataset, reading: Reading, always_one_label: bool) -> Decisions:
+    thresholds = tune(data.y, oof.units)
+    inner = score(data.y, decide(oof.units, thresholds, always_one_label))
     tried = []
-    for how, scores in pooled.items():
-        thresholds = tune(y, scores)
-        macro = score(y, decide(scores, thresholds, exclusive_fallbacks=False))["macro_f1"]
-        tried.append({"pooling": how, "thresholds": thresholds.tolist(), "inner_macro_f1": macro})
-    best = max(tried, key=lambda t: t["inner_macro_f1"])
-    return {**best, "paragraphs": len(paras), "tried": {t["pooling"]: t["inner_macro_f1"] for t in tried}}
+    for how in POOLINGS if reading.paragraphs else ():
+        pooled = oof.whole if how == "direct" else pool(oof.pieces, reading.owners, len(reading.paragraphs), how)
+        paragraph_thresholds = tune(reading.y, pooled)
+        macro = score(reading.y, decide(pooled, paragraph_thresholds, exclusive_fallbacks=False))["macro_f1"]
+        tried.append({"pooling": how, "thresholds": paragraph_thresholds.tolist(), "inner_macro_f1": macro})
+    paragraph = {}
+    if tried:  # the pooling with the best inner out-of-fold paragraph macro-F1
+        best = max(tried, key=lambda t: t["inner_macro_f1"])
+        paragraph = {
+            **best,
+            "paragraphs": len(reading.paragraphs),
+            "tried": {t["pooling"]: t["inner_macro_f1"] for t in tried},
+        }
+    return Decisions(thresholds, paragraph, inner)
+
+
+WEIGHT_STEP = 0.1
+
+
+def mix_weights(config: Config, oof: dict[str, OutOfFold], data: Dataset) -> tuple[Config, OutOfFold]:
+    """`weights: auto` (an ensemble): the members' mix with the best inner out-of-fold macro-F1, on a grid
+    of step WEIGHT_STEP; ties go to the mix closest to equal weights."""
+    parts = [oof[name] for name in oof if name]
+    if config.params.get("weights") != "auto" or len(parts) < 2:
+        return config, oof[""]
+    steps = round(1 / WEIGHT_STEP)
+    grid = [np.array(w) / steps for w in itertools.product(range(1, steps), repeat=len(parts)) if sum(w) == steps]
+    best = None
+    for weights in grid:
+        mixed = OutOfFold.mix(parts, weights)
+        macro = score(data.y, decide(mixed.units, tune(data.y, mixed.units), config.thresholds.always_one_label))[
+            "macro_f1"
+        ]
+        key = (round(macro, 6), -float(np.abs(weights - 1 / len(parts)).sum()))
+        if best is None or key > best[0]:
+            best = (key, weights, mixed)
+    weights = [round(float(w), 3) for w in best[1]]
+    return config.model_copy(update={"params": {**config.params, "weights": weights}}), best[2]
 
 
 def fit_predictor(config: Config, data: Dataset, progress: Progress | None = None) -> Predictor:
-    """Hyper-parameters (if searched), thresholds and paragraph pooling from inner out-of-fold scores,
-    then the final fit.
+    """Hyper-parameters (if searched), an ensemble's weights (if `auto`), thresholds and paragraph pooling
+    from inner out-of-fold scores, then the final fit.
 
-    Everything chosen here is chosen on `data` alone, so an outer evaluation fold stays unseen.
+    Everything chosen here is chosen on `data` alone, so an outer evaluation fold stays unseen. The
+    returned predictor carries a predictor per part (an ensemble's members, each with thresholds from its
+    own out-of-fold scores), so an evaluation scores the members of the same fits without training them again.
     """
     started = time.perf_counter()
-    paras = paragraphs(data)
+    reading = Reading.of(data)
+    always = config.thresholds.always_one_label
     best = None
     searched = []
     for candidate in candidates(config):
-        oof, pooled = out_of_fold_scores(candidate, data, progress, paras)
-        thresholds = tune(data.y, oof)
-        inner = score(data.y, decide(oof, thresholds, config.thresholds.always_one_label))
-        searched.append({"params": candidate.params, "inner_macro_f1": inner["macro_f1"]})
-        if best is None or inner["macro_f1"] > best[2]["macro_f1"]:
-            best = (candidate, thresholds, inner, pooled)
-    config, thresholds, inner, pooled = best
-    paragraph_rule = choose_pooling(data, paras, pooled)
+        oof = out_of_fold_scores(candidate, data, reading, progress)
+        candidate, mixed = mix_weights(candidate, oof, data)
+        decided = decisions(mixed, data, reading, always)
+        searched.append({"params": candidate.params, "inner_macro_f1": decided.inner["macro_f1"]})
+        if best is None or decided.inner["macro_f1"] > best[1].inner["macro_f1"]:
+            best = (candidate, decided, oof)
+    config, decided, oof = best
     tuned = time.perf_counter()
     model = registry.create(config.model, config.params)
     model.fit(data.texts, data.y, seed=config.seed, progress=within(progress, "final model"), contexts=data.contexts)
@@ -95,15 +170,20 @@ def fit_predictor(config: Config, data: Dataset, progress: Progress | None = Non
         "seed": config.seed,
         "timings_seconds": {"thresholds": round(tuned - started, 2), "final_fit": round(finished - tuned, 2)},
         "inner_cv": {
-            "micro_f1": inner["micro_f1"],
-            "macro_f1": inner["macro_f1"],
-            "paragraph_macro_f1": paragraph_rule.get("inner_macro_f1"),
+            "micro_f1": decided.inner["micro_f1"],
+            "macro_f1": decided.inner["macro_f1"],
+            "paragraph_macro_f1": decided.paragraph.get("inner_macro_f1"),
             "note": "thresholds tuned on these same out-of-fold scores: optimistic",
         },
     }
     if len(searched) > 1:
         info["search"] = searched
-    return Predictor(model, thresholds, config, info, paragraph_rule)
+    predictor = Predictor(model, decided.thresholds, config, info, decided.paragraph)
+    for name, part in model.parts().items():
+        part_decided = decisions(oof[name], data, reading, always)
+        part_config = Config(model=part.name, params=part.get_config(), seed=config.seed, thresholds=config.thresholds)
+        predictor.parts[name] = Predictor(part, part_decided.thresholds, part_config, {}, part_decided.paragraph)
+    return predictor
 
 
 @dataclass

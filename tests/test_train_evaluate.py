@@ -158,3 +158,19 @@ def test_overrides_are_validated():
     with pytest.raises(ConfigError, match=r"key\.sub=value"):
         load_config("tfidf", overrides=["params.C"])
     assert load_config("tfidf", overrides=["params.word_ngrams=[1, 3]"]).params["word_ngrams"] == [1, 3]
+
+
+def test_an_ensembles_members_are_scored_as_they_would_be_alone(tiny_data, tiny_config):
+    """The member rows of an ensemble evaluation are exactly what evaluating that member by itself gives."""
+    data = load_dataset(tiny_data)
+    word = {**tiny_config.params, "char_ngrams": [3, 3]}
+    members = [{"model": "tfidf", "params": tiny_config.params}, {"model": "tfidf", "params": word}]
+    ensemble = tiny_config.model_copy(update={"model": "ensemble", "params": {"members": members, "weights": "auto"}})
+    evaluation = cross_validate(ensemble, data, seeds=[0])
+    assert sorted(evaluation.parts) == ["tfidf-1", "tfidf-2"]
+    for name, params in zip(["tfidf-1", "tfidf-2"], [tiny_config.params, word], strict=True):
+        alone = cross_validate(tiny_config.model_copy(update={"params": params}), data, seeds=[0])
+        assert evaluation.parts[name].metrics["summary"] == alone.metrics["summary"]
+        assert evaluation.parts[name].predictions == alone.predictions
+    weights = [f["params"]["weights"] for f in evaluation.metrics["runs"][0]["folds"]]
+    assert all(len(w) == 2 and abs(sum(w) - 1) < 1e-9 and min(w) > 0 for w in weights)  # chosen per fold

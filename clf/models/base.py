@@ -67,6 +67,10 @@ class Classifier(ABC):
     def predict_proba(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> np.ndarray:
         """(n, 12) probabilities in LABELS order. Never truncates a long text silently."""
 
+    def parts(self) -> dict[str, Classifier]:
+        """Fitted sub-models worth scoring on their own (an ensemble's members); none by default."""
+        return {}
+
     @abstractmethod
     def save_weights(self, folder: Path) -> None:
         """Write fitted state with formats that cannot run code on load (JSON, safetensors, ONNX)."""

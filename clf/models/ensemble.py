@@ -26,7 +26,7 @@ class EnsembleModel(Classifier):
     name = "ensemble"
     param_rules: ClassVar[dict[str, Rule]] = {
         "members": P.listed(Rule("{model: NAME, params: {...}}", _member), "{model: NAME, params: {...}}"),
-        "weights": P.either(P.choice(None), P.listed(P.real(0), "numbers ≥ 0, one per member")),
+        "weights": P.either(P.choice(None, "auto"), P.listed(P.real(0), "numbers ≥ 0, one per member")),
     }
 
     @classmethod
@@ -44,7 +44,7 @@ class EnsembleModel(Classifier):
                 raise P.InvalidParam(f"members[{i}]", str(exc)) from None
             members[i] = {**member, "params": params}
         weights = checked.get("weights")
-        if weights is not None and (len(weights) != len(members) or not sum(weights) > 0):
+        if isinstance(weights, list) and (len(weights) != len(members) or not sum(weights) > 0):
             raise P.InvalidParam(
                 "weights", f"{weights!r} is not accepted; use one number ≥ 0 per member ({len(members)}), not all 0"
             )
@@ -55,8 +55,17 @@ class EnsembleModel(Classifier):
         self.weights = weights
 
     def _weights(self) -> np.ndarray:
-        w = np.ones(len(self.members)) if self.weights is None else np.asarray(self.weights, dtype=float)
+        """`None`, or `auto` before training chose (`clf.train.mix_weights`): equal weights."""
+        w = np.asarray(self.weights, dtype=float) if isinstance(self.weights, list) else np.ones(len(self.members))
         return w / w.sum()
+
+    def names(self) -> list[str]:
+        """Member names for reports: the model's name, numbered when two members share it."""
+        kinds = [m["model"] for m in self.members]
+        return [k if kinds.count(k) == 1 else f"{k}-{kinds[: i + 1].count(k)}" for i, k in enumerate(kinds)]
+
+    def parts(self) -> dict[str, Classifier]:
+        return dict(zip(self.names(), getattr(self, "models_", []), strict=False))
 
     def fit(
         self,
