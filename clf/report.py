@@ -34,18 +34,13 @@ def _fmt(value: float | None, digits: int = 2) -> str:
 
 
 def stats_markdown(stats: dict[str, Any]) -> str:
-    """Units and label counts per policy (columns) and overall, as a Markdown table."""
-    policies = list(stats["per_policy"])
-    head = "| label | " + " | ".join(policies) + " | all |"
-    lines = [head, "|---|" + "---:|" * (len(policies) + 1)]
-    lines.append(
-        "| **units** | "
-        + " | ".join(str(stats["per_policy"][p]["units"]) for p in policies)
-        + f" | **{stats['units']}** |"
-    )
-    for label in LABELS:
-        cells = [str(stats["per_policy"][p]["labels"][label]) for p in policies]
-        lines.append(f"| {label} ({CODE_OF[label]}) | " + " | ".join(cells) + f" | {stats['labels'][label]} |")
+    """Units and label counts, one row per policy (label codes as columns) and a total row."""
+    codes = [CODE_OF[label] for label in LABELS]
+    lines = ["| policy | units | " + " | ".join(codes) + " |", "|---|---:|" + "---:|" * len(codes)]
+    for policy, row in stats["per_policy"].items():
+        lines.append(f"| {policy} | {row['units']} | " + " | ".join(str(row["labels"][x]) for x in LABELS) + " |")
+    total = " | ".join(f"**{stats['labels'][x]}**" for x in LABELS)
+    lines.append(f"| **all ({len(stats['per_policy'])} policies)** | **{stats['units']}** | {total} |")
     per_unit = ", ".join(f"{k} label{'s' if k != '1' else ''}: {v}" for k, v in stats["labels_per_unit"].items())
     lines += ["", f"Labels per unit: {per_unit}. Flagged as hard: {len(stats['flagged'])} units."]
     return "\n".join(lines)

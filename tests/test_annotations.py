@@ -163,7 +163,7 @@ def test_a_new_policy_gets_its_gold_file_only_when_every_unit_is_decided(tmp_pat
 
 def test_stats_and_agreement_commands_print_tables(tmp_path):
     result = runner.invoke(app, ["annotations", "stats", str(ROOT / "annotations")])
-    assert result.exit_code == 0 and "| **units** |" in result.stdout
+    assert result.exit_code == 0 and "| **all (" in result.stdout and "| polyatomic | " in result.stdout
     result = runner.invoke(app, ["annotations", "agreement", str(ROOT / "annotations" / "agreement"), "--json"])
     table = json.loads(result.stdout)
     assert table["units"] >= 0.25 * 842 and len(table["labels"]) == 12

@@ -362,4 +362,6 @@ def test_existing_markdown_tables_still_work():
         "labels_per_unit": {"1": 2},
         "flagged": [],
     }
-    assert "| **units** | 2 | **2** |" in report.stats_markdown(st)
+    table = report.stats_markdown(st)
+    assert "| p | 2 | " + " | ".join(["1"] * 12) + " |" in table
+    assert "| **all (1 policies)** | **2** | " in table
