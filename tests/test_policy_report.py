@@ -152,6 +152,16 @@ def test_multi_label_units_show_every_label(tfidf_dir):
         assert soup.select_one(f"#cat-{CODE_OF[label]} .evidence a")["href"] == "#u1"
 
 
+def test_a_unit_left_unlabelled_is_shown_without_a_colour_and_as_low_confidence(tfidf_dir):
+    predictor = Predictor.load(tfidf_dir)  # a model with always_one_label: false can leave a unit unlabelled
+    doc = parse(b"Section 9\n", "x.txt", ".txt")
+    row = predict_document(predictor, doc)[0] | {"labels": []}
+    report = policy_report(doc, [row], predictor, tfidf_dir)
+    assert report["units"][0]["low_confidence"] and not any(c["found"] for c in report["summary"])
+    unit = body_units(BeautifulSoup(render_report(report), "html.parser"))[0]
+    assert "c-none" in unit["class"] and [b.get_text() for b in unit.select(".badge")] == ["?"]
+
+
 def test_header_names_the_source_the_model_and_says_it_is_not_legal_advice(example_report, tfidf_dir):
     soup, report = example_report
     header = soup.find("header").get_text(" ", strip=True)

@@ -42,10 +42,11 @@ def reading_units(
     low confidence when that lead is under `margin` (a unit given its best label although nothing
     cleared a threshold always is).
     """
+    limit = {label: float(t) for label, t in zip(LABELS, thresholds, strict=True)}
     units = []
     for n, row in enumerate(rows, 1):
-        lead = {label: row["scores"][label] - float(t) for label, t in zip(LABELS, thresholds, strict=True)}
-        top = max(row["labels"], key=lead.__getitem__)
+        # a model that may leave a unit unlabelled (always_one_label: false) still has a best guess
+        top = max(row["labels"] or LABELS, key=lambda label: row["scores"][label] - limit[label])
         heading = doc.heading_level(row["start"], row["end"]) if "start" in row else None
         units.append(
             {"n": n}
@@ -53,12 +54,8 @@ def reading_units(
             | {
                 "heading": heading,
                 "break": _break_before(doc, rows[n - 2] if n > 1 else None, row),
-                "top": {
-                    "label": top,
-                    "score": row["scores"][top],
-                    "threshold": round(row["scores"][top] - lead[top], 5),
-                },
-                "low_confidence": lead[top] < margin,
+                "top": {"label": top, "score": row["scores"][top], "threshold": round(limit[top], 5)},
+                "low_confidence": row["scores"][top] - limit[top] < margin,
             }
         )
     return units
@@ -131,7 +128,7 @@ def html_unit(unit: dict[str, Any]) -> dict[str, Any]:
         "anchor": f"u{unit['n']}",
         "codes": [CODE_OF[label] for label in unit["labels"]],
         "tags": [{"code": CODE_OF[label], "label": label} for label in unit["labels"]],
-        "top_code": CODE_OF[unit["top"]["label"]],
+        "top_code": CODE_OF[unit["top"]["label"]] if unit["labels"] else "none",
         "parts": link_parts(unit["text"]),
         "score_list": " ".join(f"{unit['scores'][label]:.3f}" for label in LABELS),
     }
