@@ -60,9 +60,10 @@ def sections(root: Path = ROOT) -> dict[str, str]:
     results = {k: results[k] for k in sorted(results, key=lambda k: (order.index(k) if k in order else 9, k))}
     if results:
         found["lopo"] = lopo_markdown(results)
-    bench = root / "benchmarks" / "results.md"
-    if bench.exists():
-        found["benchmark"] = bench.read_text(encoding="utf-8").strip()
+    for name, file in (("benchmark", "results.md"), ("report-benchmark", "report_results.md")):
+        bench = root / "benchmarks" / file
+        if bench.exists():
+            found[name] = bench.read_text(encoding="utf-8").strip()
     return found
 
 
