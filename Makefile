@@ -29,6 +29,7 @@ benchmark: install
 
 benchmark-report: install
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_report.py --model models/tfidf --model models/transformer
+	$(BIN)/python -m clf.readme report-benchmark
 
 screenshot: install
 	HF_HUB_OFFLINE=1 $(BIN)/python docs/make_screenshot.py --model models/transformer
