@@ -1,4 +1,4 @@
-# The README's two commands: `make demo` (set up, train, label the example policy) and `make test`.
+# The README's two commands: `make demo` (set up, train, label the example policy, write its report) and `make test`.
 VENV := .venv
 BIN := $(VENV)/bin
 EXAMPLE := examples/northwind-notes.md
@@ -17,6 +17,9 @@ demo: install
 	HF_HUB_OFFLINE=1 $(BIN)/clf train --model transformer --out models/transformer
 	$(BIN)/clf predict $(EXAMPLE) --model models/tfidf --summary
 	$(BIN)/clf predict $(EXAMPLE) --model models/transformer --summary
+	$(BIN)/clf diff $(EXAMPLE) examples/northwind-notes-v2.md --model models/transformer
+	$(BIN)/clf report $(EXAMPLE) --model models/transformer --out reports/northwind-notes.html
+	@echo "report: $(CURDIR)/reports/northwind-notes.html (open it in a browser; it works offline)"
 
 test: install
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
@@ -27,10 +30,17 @@ benchmark: install
 bench-split: install
 	$(BIN)/python benchmarks/bench_split.py
 
+benchmark-report: install
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_report.py --model models/tfidf --model models/transformer
+	$(BIN)/python -m clf.readme report-benchmark
+
+screenshot: install
+	HF_HUB_OFFLINE=1 $(BIN)/python docs/make_screenshot.py --model models/transformer
+
 readme: install
 	$(BIN)/python -m clf.readme
 
 lint: install
 	$(BIN)/ruff check .
 
-.PHONY: install demo test lint readme benchmark bench-split
+.PHONY: install demo test lint readme benchmark bench-split benchmark-report screenshot

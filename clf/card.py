@@ -1,8 +1,9 @@
-"""The README.md model card written into every model folder."""
+"""The README.md model card written into every model folder, and the facts from it that views show."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from clf.labels import LABELS
 
@@ -55,3 +56,23 @@ Honest numbers are leave-one-policy-out results from `clf evaluate` (see the pro
 - English only; sentence units cut by clf's splitter. Tables and PDF extractions are noisy.
 - Probabilities are per label and not calibrated across policies of other styles.
 """
+
+
+def model_facts(predictor: Predictor, folder: str | Path) -> dict[str, Any]:
+    """What a reader of a report needs to know about the model: which one, which version, trained on what, when."""
+    info = predictor.info
+    data = info.get("data", {})
+    base = getattr(predictor.model, "base_info_", None) or {}
+    return {
+        "folder": str(folder),
+        "name": predictor.config.model,
+        "base_model": base.get("name"),
+        "clf_version": info.get("clf_version"),
+        "format_version": info.get("clf_format_version"),
+        "trained_at": info.get("trained_at"),
+        "data": {
+            "units": data.get("units"),
+            "policies": list(data.get("policies", [])),
+            "sha256": data.get("sha256"),
+        },
+    }

@@ -155,6 +155,20 @@ def evaluate(
         console.err.print(f"wrote {out}/metrics.json, predictions.jsonl, per_label.md{parts}")
 
 
+def _label_all(predictor, items: list) -> list:
+    """Read and label every input (a progress bar when there are several), before anything is written."""
+    from clf import documents
+    from clf.predict import predict_all
+
+    if len(items) == 1:
+        return predict_all(predictor, items, documents.read_input)
+    with console.progress_bar("labelling") as progress:
+        done = iter(range(1, len(items) + 1))
+        return predict_all(
+            predictor, items, documents.read_input, lambda: progress({"step": next(done), "total": len(items)})
+        )
+
+
 @app.command()
 @_errors_as_one_line
 def predict(
@@ -173,7 +187,7 @@ def predict(
     from clf import documents
     from clf.jsonl import write_text_atomic
     from clf.outputs import check_output_file
-    from clf.predict import predict_all, summarize
+    from clf.predict import summarize
     from clf.predictor import Predictor
 
     if fmt not in {"table", "jsonl", "csv", "json"}:
@@ -182,14 +196,7 @@ def predict(
     if out is not None:
         check_output_file(out, items)
     predictor = Predictor.load(model, backend)
-    if len(items) > 1:
-        with console.progress_bar("labelling") as progress:
-            done = iter(range(1, len(items) + 1))
-            results = predict_all(
-                predictor, items, documents.read_input, lambda: progress({"step": next(done), "total": len(items)})
-            )
-    else:
-        results = predict_all(predictor, items, documents.read_input)
+    results = _label_all(predictor, items)
     width = 160 if out is not None else None  # files get a fixed width; a terminal its own
     if summary:
         summaries = [summarize(doc, rows) for doc, rows in results]
@@ -232,6 +239,85 @@ def predict(
     else:
         write_text_atomic(out, text)
         console.err.print(f"wrote {out}")
+
+
+@app.command()
+@_errors_as_one_line
+def report(
+    inputs: Annotated[list[str], typer.Argument(help="Policy files (.txt .md .html .jsonl), folders, or - for stdin.")],
+    model: Annotated[Path, typer.Option("--model", "-m", help="A model folder written by clf train.")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="The report file; a folder when there are several policies.")
+    ],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="html | json (the same content as data)")] = "html",
+    margin: Annotated[
+        float, typer.Option(help="Low confidence: the best label clears its threshold by less than this.")
+    ] = 0.1,
+    backend: Annotated[str, typer.Option(help="auto, or a model's engine (transformer: onnx | torch).")] = "auto",
+) -> None:
+    """A self-contained HTML page per policy: its text with every unit's labels, and what it says per category."""
+    from clf import documents
+    from clf.jsonl import write_text_atomic
+    from clf.predictor import Predictor
+    from clf.views.report import policy_report, report_files
+
+    if fmt not in {"html", "json"}:
+        raise ClfError(f"unknown --format {fmt!r}; use html or json")
+    if not 0 <= margin <= 1:
+        raise ClfError(f"--margin {margin} is not a probability margin between 0 and 1")
+    items = documents.expand(inputs)
+    folder = len(items) > 1 or any(item != "-" and Path(item).is_dir() for item in inputs)
+    predictor = Predictor.load(model, backend)
+    reports = [policy_report(doc, rows, predictor, model, margin) for doc, rows in _label_all(predictor, items)]
+    files = report_files(reports, out, fmt, folder)
+    for path, text in files.items():
+        write_text_atomic(path, text)
+    console.err.print(f"wrote {len(reports)} reports and {path}" if folder else f"wrote {out}")
+
+
+@app.command()
+@_errors_as_one_line
+def diff(
+    old: Annotated[str, typer.Argument(help="The old version of a policy (.txt .md .html .jsonl).")],
+    new: Annotated[str, typer.Argument(help="The new version.")],
+    model: Annotated[Path, typer.Option("--model", "-m", help="A model folder written by clf train.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json | html")] = "table",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here (atomically) instead of stdout.")] = None,
+    threshold: Annotated[
+        float, typer.Option(help="Word similarity from which two units count as one changed unit.")
+    ] = 0.5,
+    backend: Annotated[str, typer.Option(help="auto, or a model's engine (transformer: onnx | torch).")] = "auto",
+) -> None:
+    """What changed between two versions of a policy, per category: units added, removed and changed."""
+    from clf import documents
+    from clf.errors import DataError
+    from clf.jsonl import write_text_atomic
+    from clf.predictor import Predictor
+    from clf.views import diff as views
+    from clf.views.report import refuse_overwriting_inputs
+
+    if fmt not in {"table", "json", "html"}:
+        raise ClfError(f"unknown --format {fmt!r}; use table, json or html")
+    if not 0 < threshold <= 1:
+        raise ClfError(f"--threshold {threshold} is not a similarity between 0 (exclusive) and 1")
+    for item in (old, new):
+        if item != "-" and Path(item).is_dir():
+            raise DataError("is a folder; clf diff compares two policy files", item)
+    if out is not None:
+        refuse_overwriting_inputs([out], [old, new])
+    docs = [documents.read_input(item) for item in documents.expand([old, new])]
+    predictor = Predictor.load(model, backend)
+    result = views.diff_documents(predictor, model, *docs, threshold=threshold)
+    text = {
+        "table": views.render_text,
+        "json": lambda d: json.dumps(d, ensure_ascii=False, indent=1) + "\n",
+        "html": views.render_diff,
+    }[fmt](result)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        write_text_atomic(out, text)
+        console.err.print(f"wrote {out}" + ("" if result["changes"] else " (no changes)"))
 
 
 @annotations_app.command("check")

@@ -3,6 +3,8 @@
 Policy text is cut into units by `clf.segment` — the splitter the gold annotations were cut
 with. HTML goes through BeautifulSoup first: scripts, styles and navigation are dropped and
 block elements become paragraphs, so `start`/`end` refer to the extracted text.
+Headings are known from the markup (`#` lines, `<h1>`–`<h6>`) and guessed for plain text,
+so views can show a policy with its structure.
 """
 
 from __future__ import annotations
@@ -53,34 +55,120 @@ _BLOCK_TAGS = (
 )
 
 
+# A heading: (start, end, level) in `Document.text`; level 1 is the top (`#`, `<h1>`, "4." numbering).
+Heading = tuple[int, int, int]
+
+
 @dataclass
 class Document:
-    """One input: either a policy text to split (`text`) or pre-cut units (`records`)."""
+    """One input: either a policy text to split (`text`) or pre-cut units (`records`).
+
+    `headings` comes from the markup (Markdown, HTML); None means plain text, where it is guessed.
+    """
 
     name: str
     source: str
     text: str | None = None
     records: list[dict[str, Any]] = field(default_factory=list)
+    headings: list[Heading] | None = None
 
     def units(self) -> list[Unit]:
         return split_units(self.text or "")
 
+    def heading_level(self, start: int, end: int) -> int | None:
+        """The level of the heading the span [start, end) lies in, or None for body text."""
+        if self.headings is None:
+            self.headings = plain_text_headings(self.text or "")
+        for a, b, level in self.headings:
+            if a <= start and end <= b:
+                return level
+        return None
+
+
+_HEADING_OPEN, _HEADING_CLOSE = "\ue000", "\ue001"  # private-use marks around <hN> text while extracting
+_HEADING_MARK = re.compile(f"({_HEADING_OPEN}[1-6]|{_HEADING_CLOSE})")
+
 
 def html_to_text(html: str) -> str:
+    return html_text_and_headings(html)[0]
+
+
+def html_text_and_headings(html: str) -> tuple[str, list[Heading]]:
+    """The text of a page and where its <h1>–<h6> headings are in that text."""
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(html, "html.parser")
+    soup = BeautifulSoup(html.replace(_HEADING_OPEN, "").replace(_HEADING_CLOSE, ""), "html.parser")
     for tag in soup(_DROP_TAGS):
         tag.decompose()
     for tag in soup.find_all(attrs={"role": "navigation"}):
         tag.decompose()
+    for tag in soup(["h1", "h2", "h3", "h4", "h5", "h6"]):
+        tag.insert(0, _HEADING_OPEN + tag.name[1])
+        tag.append(_HEADING_CLOSE)
     for tag in soup(_BLOCK_TAGS):
         tag.insert_before("\n\n")
         tag.insert_after("\n\n")
-    return soup.get_text()
+    text, headings, opened = "", [], []
+    for piece in _HEADING_MARK.split(soup.get_text()):
+        if piece.startswith(_HEADING_OPEN):
+            opened.append((len(text), int(piece[1])))
+        elif piece == _HEADING_CLOSE:
+            if opened:
+                start, level = opened.pop()
+                headings.append((start, len(text), level))
+        else:
+            text += piece
+    return text, sorted(headings)
 
 
 _MD_MARKUP = re.compile(r"^#{1,6}(?=\s)|\*\*|__|`", re.MULTILINE)
+_MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(\S.*)$", re.MULTILINE)
+
+
+def markdown_headings(text: str) -> list[Heading]:
+    return [(m.start(2), m.end(2), len(m.group(1))) for m in _MD_HEADING.finditer(text)]
+
+
+_BULLET = re.compile(r"^[●•▪◦‣∙·\-–*]\s")
+_NUMBERING = re.compile(r"^(\d+(?:\.\d+)*)\.?\s")
+_HEADING_MAX = 80  # characters (whitespace collapsed) of a plain-text heading
+
+
+def _looks_like_heading(line: str) -> bool:
+    text = " ".join(line.split())
+    first = next((ch for ch in text if ch.isalnum()), "")
+    return (
+        2 <= len(text) <= _HEADING_MAX
+        and text[-1] not in ".!?;:,"
+        and not text[-1].isdigit()  # dates and registry numbers ("Effective date: 1 May 2024")
+        and not _BULLET.match(text)
+        and " | " not in text
+        and any(ch.isalpha() for ch in text)
+        and (first.isupper() or first.isdigit())
+    )
+
+
+def plain_text_headings(text: str) -> list[Heading]:
+    """Guess headings in plain text: a short line without end punctuation that starts a section.
+
+    It must follow a blank line (or open the text) and be followed by a blank line, the end, or
+    a line of prose (long, or ending in punctuation); so key/value blocks and table rows are not headings.
+    """
+    lines = [(m.start(), m.end()) for m in re.finditer(r"^.*$", text, re.MULTILINE)]
+    found: list[Heading] = []
+    for i, (start, end) in enumerate(lines):
+        line = text[start:end]
+        if not line.strip() or not _looks_like_heading(line):
+            continue
+        before = text[lines[i - 1][0] : lines[i - 1][1]] if i else ""
+        after = text[lines[i + 1][0] : lines[i + 1][1]].strip() if i + 1 < len(lines) else ""
+        if before.strip() or (after and len(" ".join(after.split())) <= _HEADING_MAX and after[-1] not in ".!?;:"):
+            continue
+        lead = len(line) - len(line.lstrip())
+        numbering = _NUMBERING.match(line.strip())
+        level = numbering.group(1).count(".") + 1 if numbering else 1
+        found.append((start + lead, start + len(line.rstrip()), level))
+    return found
 
 
 def markdown_to_text(text: str) -> str:
@@ -119,11 +207,12 @@ def parse(data: bytes, source: str, suffix: str) -> Document:
     if suffix == ".jsonl":
         return Document(name, source, records=_jsonl_records(text, source))
     if suffix in {".md", ".markdown"}:
-        text = markdown_to_text(text)
+        return Document(name, source, text=markdown_to_text(text), headings=markdown_headings(text))
     if suffix in {".html", ".htm"}:
-        text = html_to_text(text)
+        text, headings = html_text_and_headings(text)
         if not text.strip():
             raise DataError("no text left after removing HTML markup", source)
+        return Document(name, source, text=text, headings=headings)
     return Document(name, source, text=text)
 
 

@@ -60,18 +60,20 @@ def sections(root: Path = ROOT) -> dict[str, str]:
     results = {k: results[k] for k in sorted(results, key=lambda k: (order.index(k) if k in order else 9, k))}
     if results:
         found["lopo"] = lopo_markdown(results)
-    for name, file in (("benchmark", "results.md"), ("split", "split.md")):
+    for name, file in (("benchmark", "results.md"), ("split", "split.md"), ("report-benchmark", "report_results.md")):
         bench = root / "benchmarks" / file
         if bench.exists():
             found[name] = bench.read_text(encoding="utf-8").strip()
     return found
 
 
-def update(path: Path = ROOT / "README.md") -> list[str]:
-    """Replace every marked block whose content we can produce; returns the names replaced."""
+def update(path: Path = ROOT / "README.md", only: list[str] | None = None) -> list[str]:
+    """Replace every marked block whose content we can produce (or just the blocks named); returns those replaced."""
     text = path.read_text(encoding="utf-8")
     done = []
     for name, body in sections(path.parent).items():
+        if only and name not in only:
+            continue
         pattern = re.compile(rf"(<!-- {name}:start -->\n)(?:.*?\n)?(<!-- {name}:end -->)", re.DOTALL)
         if pattern.search(text):
             text = pattern.sub(lambda m, body=body: m.group(1) + body + "\n" + m.group(2), text)
@@ -81,4 +83,6 @@ def update(path: Path = ROOT / "README.md") -> list[str]:
 
 
 if __name__ == "__main__":
-    print("updated:", ", ".join(update()))
+    import sys
+
+    print("updated:", ", ".join(update(only=sys.argv[1:] or None)))  # `python -m clf.readme NAME...`: those blocks
