@@ -98,12 +98,6 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def bf16_available() -> bool:
-    """Whether this CPU computes bfloat16 natively (AMX tiles or AVX-512 BF16); elsewhere it is emulated and slow."""
-    amx = getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()
-    return bool(amx or getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)())
-
-
 def freeze(model: MeanPoolClassifier, embeddings: bool, layers: int) -> list[nn.Module]:
     """Freeze the embeddings and the lowest `layers` transformer layers; returns the frozen modules."""
     frozen: list[nn.Module] = []
@@ -125,7 +119,6 @@ def train(
     pooled: list[int] | None = None,
     plain_ids: list[list[int]] | None = None,
     context_dropout: float = 0.0,
-    bf16: bool = False,
     epochs: float,
     batch_size: int,
     lr: float,
@@ -144,8 +137,7 @@ def train(
 
     With a context segment (`pooled`: the unit's token count in each sequence), `plain_ids` holds each unit
     without its context, used instead with probability `context_dropout` per example and step, so the model
-    also labels a sentence that arrives alone. With `bf16`, forward and loss run under bfloat16 autocast
-    (weights and optimizer state stay fp32): about twice as fast where the CPU has AMX.
+    also labels a sentence that arrives alone.
 
     With `probe_steps`, the head is first fitted alone on the frozen pretrained embeddings (a linear probe,
     full batch, cheap: one forward pass over the data), then everything trainable is fine-tuned from there
@@ -217,9 +209,8 @@ def train(
                     if rng.random() < context_dropout:
                         sequences[i], pool_lengths[i] = plain, len(plain)
             ids, mask, pool_mask = pad(sequences, pad_id, pool_lengths)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                logits = model(torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(pool_mask))
-            loss = loss_fn(logits.float(), targets[batch])
+            logits = model(torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(pool_mask))
+            loss = loss_fn(logits, targets[batch])
             loss.backward()
             torch.nn.utils.clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]], 1.0)
             optimizer.step()

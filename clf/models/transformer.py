@@ -125,7 +125,6 @@ class TransformerModel(Classifier):
         "context": P.flag(),
         "context_tokens": P.integer(1, 256),
         "context_dropout": P.real(0, 1),
-        "bf16": P.choice("auto", True, False),
     }
 
     def __init__(
@@ -151,7 +150,6 @@ class TransformerModel(Classifier):
         context: bool = False,
         context_tokens: int = 32,
         context_dropout: float = 0.2,
-        bf16: str | bool = "auto",
     ):
         self.base_model = base_model
         self.max_length = max_length
@@ -177,7 +175,6 @@ class TransformerModel(Classifier):
         self.context = context
         self.context_tokens = context_tokens
         self.context_dropout = context_dropout
-        self.bf16 = bf16  # train under bfloat16 autocast: True, False, or "auto" (where the CPU has it natively)
 
     # ---------------------------------------------------------------- tokens
     def _set_tokenizer(self, tokenizer) -> None:
@@ -267,7 +264,6 @@ class TransformerModel(Classifier):
             pooled.append(len(unit))
             plain.append(x if len(x) <= self.max_length else x[: self.max_length - len(self.suffix_)] + self.suffix_)
         has_context = any(bodies)
-        self.trained_bf16_ = self.bf16 is True or (self.bf16 == "auto" and encoder_torch.bf16_available())
         self.losses_ = encoder_torch.train(
             module,
             ids,
@@ -276,7 +272,6 @@ class TransformerModel(Classifier):
             pooled=pooled if has_context else None,
             plain_ids=plain if has_context else None,
             context_dropout=float(self.context_dropout) if has_context else 0.0,
-            bf16=self.trained_bf16_,
             # float()/int(): YAML reads "3e-4" (no dot) as a string
             epochs=float(self.epochs),
             batch_size=int(self.batch_size),
@@ -351,7 +346,6 @@ class TransformerModel(Classifier):
             "onnx": ONNX_FILE,
             "onnx_inputs": ["input_ids", "attention_mask", "pool_mask"],
             "context": bool(self.context),
-            "trained_bf16": bool(getattr(self, "trained_bf16_", False)),
             "context_tokens": int(self.context_tokens),
             "onnx_output": "probabilities (sigmoid of the head's logits)",
             "base_model": self.base_info_,
