@@ -3,8 +3,8 @@
 Policy text is cut into units by `clf.segment` — the splitter the gold annotations were cut
 with. HTML goes through BeautifulSoup first: scripts, styles and navigation are dropped and
 block elements become paragraphs, so `start`/`end` refer to the extracted text.
-Headings are known from the markup (`#` lines, `<h1>`–`<h6>`) and guessed for plain text,
-so views can show a policy with its structure.
+Headings are known from the markup (`#` lines, `<h1>`–`<h6>`) and guessed for plain text
+(`clf.headings`), so views show a policy with its structure and models read each unit under its heading.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from clf.errors import DataError
+from clf.headings import Heading, level_of, plain_text_headings
 from clf.jsonl import parse_lines, split_lines
 from clf.segment import Unit, split_units
 
@@ -55,10 +56,6 @@ _BLOCK_TAGS = (
 )
 
 
-# A heading: (start, end, level) in `Document.text`; level 1 is the top (`#`, `<h1>`, "4." numbering).
-Heading = tuple[int, int, int]
-
-
 @dataclass
 class Document:
     """One input: either a policy text to split (`text`) or pre-cut units (`records`).
@@ -75,14 +72,15 @@ class Document:
     def units(self) -> list[Unit]:
         return split_units(self.text or "")
 
-    def heading_level(self, start: int, end: int) -> int | None:
-        """The level of the heading the span [start, end) lies in, or None for body text."""
+    def heading_spans(self) -> list[Heading]:
+        """The markup's headings, or for plain text the guessed ones (`clf.headings`)."""
         if self.headings is None:
             self.headings = plain_text_headings(self.text or "")
-        for a, b, level in self.headings:
-            if a <= start and end <= b:
-                return level
-        return None
+        return self.headings
+
+    def heading_level(self, start: int, end: int) -> int | None:
+        """The level of the heading the span [start, end) lies in, or None for body text."""
+        return level_of(self.heading_spans(), start, end)
 
 
 _HEADING_OPEN, _HEADING_CLOSE = "\ue000", "\ue001"  # private-use marks around <hN> text while extracting
@@ -127,48 +125,6 @@ _MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(\S.*)$", re.MULTILINE)
 
 def markdown_headings(text: str) -> list[Heading]:
     return [(m.start(2), m.end(2), len(m.group(1))) for m in _MD_HEADING.finditer(text)]
-
-
-_BULLET = re.compile(r"^[●•▪◦‣∙·\-–*]\s")
-_NUMBERING = re.compile(r"^(\d+(?:\.\d+)*)\.?\s")
-_HEADING_MAX = 80  # characters (whitespace collapsed) of a plain-text heading
-
-
-def _looks_like_heading(line: str) -> bool:
-    text = " ".join(line.split())
-    first = next((ch for ch in text if ch.isalnum()), "")
-    return (
-        2 <= len(text) <= _HEADING_MAX
-        and text[-1] not in ".!?;:,"
-        and not text[-1].isdigit()  # dates and registry numbers ("Effective date: 1 May 2024")
-        and not _BULLET.match(text)
-        and " | " not in text
-        and any(ch.isalpha() for ch in text)
-        and (first.isupper() or first.isdigit())
-    )
-
-
-def plain_text_headings(text: str) -> list[Heading]:
-    """Guess headings in plain text: a short line without end punctuation that starts a section.
-
-    It must follow a blank line (or open the text) and be followed by a blank line, the end, or
-    a line of prose (long, or ending in punctuation); so key/value blocks and table rows are not headings.
-    """
-    lines = [(m.start(), m.end()) for m in re.finditer(r"^.*$", text, re.MULTILINE)]
-    found: list[Heading] = []
-    for i, (start, end) in enumerate(lines):
-        line = text[start:end]
-        if not line.strip() or not _looks_like_heading(line):
-            continue
-        before = text[lines[i - 1][0] : lines[i - 1][1]] if i else ""
-        after = text[lines[i + 1][0] : lines[i + 1][1]].strip() if i + 1 < len(lines) else ""
-        if before.strip() or (after and len(" ".join(after.split())) <= _HEADING_MAX and after[-1] not in ".!?;:"):
-            continue
-        lead = len(line) - len(line.lstrip())
-        numbering = _NUMBERING.match(line.strip())
-        level = numbering.group(1).count(".") + 1 if numbering else 1
-        found.append((start + lead, start + len(line.rstrip()), level))
-    return found
 
 
 def markdown_to_text(text: str) -> str:

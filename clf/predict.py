@@ -26,7 +26,7 @@ def predict_document(predictor: Predictor, doc: Document) -> list[dict[str, Any]
             for r, p, s in zip(doc.records, pred, scores, strict=True)
         ]
     units = doc.units()
-    around = [c.text() for c in contexts(doc.text or "", units)]
+    around = [c.text() for c in contexts(doc.text or "", units, doc.heading_spans())]
     scores = predictor.scores([u.text for u in units], around)
     pred = predictor.decide(scores)
     return [

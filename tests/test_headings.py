@@ -1,6 +1,7 @@
 """Headings in each kind of input: from the markup (Markdown, HTML), guessed for plain text."""
 
-from clf.documents import parse, plain_text_headings
+from clf.documents import parse
+from clf.headings import plain_text_headings
 from tests.conftest import ROOT
 
 
