@@ -20,13 +20,22 @@ from clf.report import kappa_markdown, stats_markdown
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def lopo_markdown(results: dict[str, dict]) -> str:
-    """Models side by side: summary rows, then per-label F1 (with precision/recall) and support."""
+ORDER = ("tfidf", "transformer", "ensemble")
+
+
+def results_markdown(results: dict[str, dict]) -> str:
+    """Models side by side: unit and paragraph summaries, per-label F1 (precision / recall) and support,
+    macro-F1 per held-out policy."""
     names = list(results)
     lines = ["| | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for metric in ("micro_f1", "macro_f1", "samples_f1"):
         cells = " | ".join(format_score(results[n]["summary"][metric]) for n in names)
         lines.append(f"| **{metric.replace('_', '-')}** | {cells} |")
+    if all("paragraphs" in results[n] for n in names):
+        for metric in ("micro_f1", "macro_f1"):
+            cells = " | ".join(format_score(results[n]["paragraphs"]["summary"][metric]) for n in names)
+            lines.append(f"| paragraph {metric.replace('_', '-')} | {cells} |")
+        lines.append(f"| paragraphs | {' | '.join(str(results[n]['paragraphs']['units']) for n in names)} |")
     seeds = " | ".join(str(len(results[n]["seeds"])) for n in names)
     lines.append(f"| seeds | {seeds} |")
     lines += ["", "Per label — F1 (precision / recall), support:", ""]
@@ -48,18 +57,27 @@ def lopo_markdown(results: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def load_reports(folder: Path) -> dict[str, dict]:
+    """`folder/NAME/metrics.json` per model, in ORDER; an ensemble's members (`parts/`) fill in models
+    that were not evaluated on their own (they come from the same fits)."""
+    found = {p.parent.name: json.loads(p.read_text()) for p in sorted(folder.glob("*/metrics.json"))}
+    for path in sorted(folder.glob("*/parts/*/metrics.json")):
+        found.setdefault(path.parent.name, json.loads(path.read_text()))
+    return {k: found[k] for k in sorted(found, key=lambda k: (ORDER.index(k) if k in ORDER else 9, k))}
+
+
 def sections(root: Path = ROOT) -> dict[str, str]:
     found = {
         "stats": stats_markdown(stats(load_gold(root / "annotations"))),
         "agreement": kappa_markdown(kappa_table(*load_passes(root / "annotations" / "agreement"))),
     }
-    results = {}
-    for folder in sorted((root / "reports").glob("*/metrics.json")):
-        results[folder.parent.name] = json.loads(folder.read_text())
-    order = ["tfidf", "transformer"]
-    results = {k: results[k] for k in sorted(results, key=lambda k: (order.index(k) if k in order else 9, k))}
-    if results:
-        found["lopo"] = lopo_markdown(results)
+    blind = root / "annotations" / "agreement-2" / "blind"
+    if blind.is_dir():
+        found["agreement-new"] = kappa_markdown(kappa_table(*load_passes(blind)))
+    for name, folder in (("grouped", root / "reports"), ("lopo", root / "reports" / "lopo5")):
+        results = load_reports(folder)
+        if results:
+            found[name] = results_markdown(results)
     for name, file in (("benchmark", "results.md"), ("split", "split.md"), ("report-benchmark", "report_results.md")):
         bench = root / "benchmarks" / file
         if bench.exists():
