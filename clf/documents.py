@@ -7,11 +7,13 @@ block elements become paragraphs, so `start`/`end` refer to the extracted text.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from clf.errors import DataError
 from clf.jsonl import parse_lines
@@ -99,9 +101,9 @@ def _decode(data: bytes, source: str) -> str:
         raise DataError(f"not UTF-8 text (invalid byte at offset {exc.start})", source) from None
 
 
-def _jsonl_records(text: str, source: str) -> list[dict[str, Any]]:
+def jsonl_records(lines: list[str], source: str, first_line: int = 1) -> list[dict[str, Any]]:
     records = []
-    for number, record in parse_lines(text.splitlines(), source):
+    for number, record in parse_lines(lines, source, first_line):
         if not isinstance(record.get("text"), str) or not record["text"].strip():
             raise DataError("each record needs a non-empty 'text' string", source, number)
         records.append(record)
@@ -117,7 +119,7 @@ def parse(data: bytes, source: str, suffix: str) -> Document:
     text = _decode(data, source)
     name = Path(source).stem if source != "-" else "stdin"
     if suffix == ".jsonl":
-        return Document(name, source, records=_jsonl_records(text, source))
+        return Document(name, source, records=jsonl_records(text.splitlines(), source))
     if suffix in {".md", ".markdown"}:
         text = markdown_to_text(text)
     if suffix in {".html", ".htm"}:
@@ -140,31 +142,84 @@ def read_file(path: Path) -> Document:
     return parse(data, str(path), suffix)
 
 
-def expand(inputs: list[str]) -> list[str | Path]:
-    """Input arguments → the files to read, in order ("-" stays "-"); every problem is a DataError."""
-    paths: list[str | Path] = []
+def _walk(folder: Path, seen: set[tuple[int, int]]) -> Iterator[Path]:
+    """Supported files under `folder` in sorted path order; symlinked folders are followed once (no loops)."""
+    try:
+        info = folder.stat()
+        if (info.st_dev, info.st_ino) in seen:
+            return
+        seen.add((info.st_dev, info.st_ino))
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        raise DataError(f"cannot read folder ({exc.strerror})", folder) from None
+    for entry in entries:
+        path = Path(entry.path)
+        if entry.is_dir():
+            yield from _walk(path, seen)
+        elif entry.is_file() and path.suffix.lower() in SUPPORTED:
+            yield path
+
+
+def iter_paths(inputs: list[str]) -> Iterator[str | Path]:
+    """Input arguments → the files to read, lazily and in order ("-" stays "-"); every problem is a DataError."""
+    if not inputs:
+        raise DataError("no input given")
     for item in inputs:
         if item == "-":
-            paths.append("-")
+            yield "-"
             continue
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED)
-            if not found:
+            files = _walk(path, set())
+            first = next(files, None)
+            if first is None:
                 raise DataError(f"no supported files in this folder ({', '.join(sorted(SUPPORTED))})", path)
-            paths.extend(found)
+            yield first
+            yield from files
         elif path.exists():
-            paths.append(path)
+            yield path
         else:
             raise DataError("file not found", path)
-    if not paths:
-        raise DataError("no input given")
-    return paths
+
+
+def expand(inputs: list[str]) -> list[str | Path]:
+    return list(iter_paths(inputs))
+
+
+def jsonl_chunks(handle: BinaryIO, source: str, size: int) -> Iterator[tuple[int, list[str], int]]:
+    """A JSONL stream read line by line: (first line number, lines holding `size` records, their bytes)."""
+    chunk: list[str] = []
+    first, records, nbytes, seen_any = 1, 0, 0, False
+    for number, raw in enumerate(handle, 1):
+        if number == 1:
+            if b"\x00" in raw[:8192]:
+                raise DataError("binary file, not text", source)
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"not UTF-8 text (invalid byte at column {exc.start + 1})", source, number) from None
+        if not chunk:
+            first = number
+        chunk.append(line)
+        nbytes += len(raw)
+        if line.strip():
+            records += 1
+        if records >= size:
+            yield first, chunk, nbytes
+            chunk, records, nbytes, seen_any = [], 0, 0, True
+    if records:
+        yield first, chunk, nbytes
+    elif not seen_any:
+        raise DataError("empty input: nothing to label", source)
+
+
+def parse_stdin(data: bytes) -> Document:
+    """Standard input is JSONL when its first non-blank line starts with "{", else policy text."""
+    text = _decode(data, "-")
+    return parse(data, "-", ".jsonl" if _looks_like_jsonl(text) else ".txt")
 
 
 def read_input(item: str | Path) -> Document:
-    if item == "-":
-        data = sys.stdin.buffer.read()
-        text = _decode(data, "-")
-        return parse(data, "-", ".jsonl" if _looks_like_jsonl(text) else ".txt")
-    return read_file(Path(item))
+    return parse_stdin(sys.stdin.buffer.read()) if item == "-" else read_file(Path(item))

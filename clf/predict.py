@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from typing import Any
 
 from clf.documents import Document
@@ -31,22 +30,6 @@ def predict_document(predictor: Predictor, doc: Document) -> list[dict[str, Any]
         | _row(from_row(p), s)
         for i, (u, p, s) in enumerate(zip(units, pred, scores, strict=True), 1)
     ]
-
-
-def predict_all(
-    predictor: Predictor,
-    items: Iterable[Any],
-    read: Callable[[Any], Document],
-    on_done: Callable[[], None] | None = None,
-) -> list[tuple[Document, list[dict[str, Any]]]]:
-    """Read and label every input before anything is written, so a bad input leaves no partial output."""
-    results = []
-    for item in items:
-        doc = read(item)
-        results.append((doc, predict_document(predictor, doc)))
-        if on_done:
-            on_done()
-    return results
 
 
 def summarize(doc: Document, rows: list[dict[str, Any]], evidence: int = 3) -> dict[str, Any]:
