@@ -192,6 +192,7 @@ def jsonl_chunks(handle: BinaryIO, source: str, size: int) -> Iterator[tuple[int
     chunk: list[str] = []
     first, records, nbytes, seen_any = 1, 0, 0, False
     for number, raw in enumerate(handle, 1):
+        nbytes += len(raw)
         if number == 1:
             if b"\x00" in raw[:8192]:
                 raise DataError("binary file, not text", source)
@@ -203,7 +204,6 @@ def jsonl_chunks(handle: BinaryIO, source: str, size: int) -> Iterator[tuple[int
         if not chunk:
             first = number
         chunk.append(line)
-        nbytes += len(raw)
         if line.strip():
             records += 1
         if records >= size:
