@@ -10,7 +10,14 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
+# the optional Ray engine (clf[ray]): the tests need it, so CI installs it through `make test`
+$(VENV)/.ray-installed: $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[dev,ray]'
+	touch $@
+
 install: $(VENV)/.installed
+
+install-ray: $(VENV)/.ray-installed
 
 demo: install
 	HF_HUB_OFFLINE=1 $(BIN)/clf train --model tfidf --out models/tfidf
@@ -18,11 +25,14 @@ demo: install
 	$(BIN)/clf predict $(EXAMPLE) --model models/tfidf --summary
 	$(BIN)/clf predict $(EXAMPLE) --model models/transformer --summary
 
-test: install
+test: install-ray
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
 benchmark: install
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_inference.py
+
+benchmark-scaling: install-ray
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_scaling.py
 
 readme: install
 	$(BIN)/python -m clf.readme
@@ -30,4 +40,4 @@ readme: install
 lint: install
 	$(BIN)/ruff check .
 
-.PHONY: install demo test lint readme benchmark
+.PHONY: install install-ray demo test lint readme benchmark benchmark-scaling

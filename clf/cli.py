@@ -140,9 +140,10 @@ def predict(
         list[str], typer.Argument(help="Policy files (.txt .md .html), .jsonl units, folders, or - for stdin.")
     ],
     model: Annotated[Path, typer.Option("--model", "-m", help="A model folder written by clf train.")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table | jsonl | csv | json (ray: jsonl | parquet)")] = (
-        "table"
-    ),
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", "-f", help="table | jsonl | csv | json (default table); ray: jsonl | parquet"),
+    ] = None,
     out: Annotated[
         str | None, typer.Option("--out", "-o", help="Write here (atomically) instead of stdout; ray: a folder/URI.")
     ] = None,
@@ -170,11 +171,12 @@ def predict(
 
         if out is None or summary or resume:
             raise ClfError("--engine ray writes unit records to --out (a folder or URI); no --summary or --resume")
-        result = predict_ray(inputs, model, out, fmt=fmt, actors=workers, batch=batch, address=address)
+        result = predict_ray(inputs, model, out, fmt=fmt or "jsonl", actors=workers, batch=batch, address=address)
         console.err.print(f"wrote {result.units:,} units to {out} in {result.seconds:.1f} s")
         return
     if engine != "local":
         raise ClfError(f"unknown --engine {engine!r}; use local or ray")
+    fmt = fmt or "table"
     if fmt not in {"table", "jsonl", "csv", "json"}:
         raise ClfError(f"unknown --format {fmt!r}; use table, jsonl, csv or json")
     from clf.stream import run

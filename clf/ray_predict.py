@@ -12,7 +12,9 @@ This is the only module that imports ray, and only `--engine ray` imports it.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -25,9 +27,9 @@ import ray
 from ray.data.block import BlockAccessor
 from ray.data.datasource import BlockBasedFileDatasink
 
-from clf import documents
+from clf import documents, errors
 from clf.documents import Document
-from clf.errors import ClfError
+from clf.errors import ClfError, DataError
 from clf.jsonl import dumps
 from clf.labels import LABELS
 from clf.models.base import available_cores, set_inference_threads
@@ -101,8 +103,9 @@ _LABEL_COLUMNS = [("labels", pa.list_(pa.string())), ("scores", pa.struct([(x, p
 class Labeller:
     """A Ray Data actor: one model load, one intra-op thread per CPU it holds; a batch of rows → unit records."""
 
-    def __init__(self, files: dict[str, bytes], backend: str, threads: int, kind: str, fmt: str):
+    def __init__(self, files: Any, backend: str, threads: int, kind: str, fmt: str):
         set_inference_threads(threads)
+        files = ray.get(files)  # the model folder's files, put in the object store once by the driver
         self.folder = Path(tempfile.mkdtemp(prefix="clf-model-"))
         for name, data in files.items():
             (self.folder / name).parent.mkdir(parents=True, exist_ok=True)
@@ -118,8 +121,11 @@ class Labeller:
             ]
         docs = []  # consecutive lines of one file make one document of records
         for path, group in itertools.groupby(zip(batch["path"], batch["text"], strict=True), key=lambda x: x[0]):
-            lines = [line for _, line in group]
-            docs.append(Document(Path(path).stem, path, records=documents.jsonl_records(lines, path)))
+            try:
+                records = documents.jsonl_records([line for _, line in group], path)
+            except DataError as exc:  # a batch does not know its line numbers in the file
+                raise DataError(f"a record: {exc.message}", path) from None
+            docs.append(Document(Path(path).stem, path, records=records))
         return docs
 
     def __call__(self, batch: dict[str, Any]) -> pa.Table:
@@ -145,15 +151,16 @@ class JsonlShards(BlockBasedFileDatasink):
         file.write("".join(line + "\n" for line in block.to_arrow().column("line").to_pylist()).encode("utf-8"))
 
 
+_REMOTE_ERROR = re.compile(r"^clf\.errors\.(\w+): (.*)$", re.MULTILINE)
+
+
 def _clf_error(exc: BaseException) -> ClfError | None:
-    """The ClfError an actor raised, from inside Ray's wrappers."""
-    seen = 0
-    while exc is not None and seen < 10:
-        if isinstance(exc, ClfError):
-            return exc
-        exc = getattr(exc, "cause", None) or exc.__cause__
-        seen += 1
-    return None
+    """The ClfError an actor raised: Ray Data keeps only the text of a UDF's traceback, so it is read from there."""
+    match = _REMOTE_ERROR.search(str(exc))
+    if match is None:
+        return None
+    cls = getattr(errors, match[1], ClfError)
+    return cls(match[2]) if isinstance(cls, type) and issubclass(cls, ClfError) else ClfError(match[2])
 
 
 def predict_ray(
@@ -190,9 +197,10 @@ def predict_ray(
     started_here = not ray.is_initialized()
     if started_here:
         if address:
-            ray.init(address=address, **(init or {}))
+            ray.init(address=address, logging_level=logging.WARNING, **(init or {}))
         else:
-            ray.init(num_cpus=actors or available_cores(), include_dashboard=False, **(init or {}))
+            cpus = actors or available_cores()
+            ray.init(num_cpus=cpus, include_dashboard=False, logging_level=logging.WARNING, **(init or {}))
     startup = time.monotonic() - start
     try:
         actors = actors or max(1, int(ray.cluster_resources().get("CPU", 1)))
@@ -200,19 +208,22 @@ def predict_ray(
         context.execution_options.preserve_order = True
         io = {"num_cpus": 0}  # the actors hold the CPUs; reading and writing take none
         if kind == "jsonl":
-            data = ray.data.read_text(files, include_paths=True, ray_remote_args=io)
+            data = ray.data.read_text(files, include_paths=True, num_cpus=0)
             size = batch
         else:
-            data = ray.data.read_binary_files(files, include_paths=True, ray_remote_args=io)
+            data = ray.data.read_binary_files(files, include_paths=True, num_cpus=0)
             size = max(1, batch // UNITS_PER_POLICY)
+        settings = {"files": ray.put(weights), "backend": backend, "threads": 1, "kind": kind, "fmt": fmt}
         labelled = data.map_batches(
             Labeller,
-            fn_constructor_kwargs={"files": weights, "backend": backend, "threads": 1, "kind": kind, "fmt": fmt},
+            fn_constructor_kwargs=settings,
             batch_size=size,
             batch_format="numpy",
-            concurrency=actors,
+            compute=ray.data.ActorPoolStrategy(size=actors),
             num_cpus=1,
         )
+        logger, level = logging.getLogger("ray.data"), logging.getLogger("ray.data").level
+        logger.setLevel(logging.CRITICAL)  # a failed UDF is reported once, as one line, below
         try:
             if fmt == "jsonl":
                 labelled.write_datasink(JsonlShards(tmp), ray_remote_args=io)
@@ -223,6 +234,8 @@ def predict_ray(
             if error is None:
                 raise
             raise error from None
+        finally:
+            logger.setLevel(level)
         units = _count(tmp, fmt)
         if target is not None:
             old = target.with_name(f".{target.name}.old-{os.getpid()}")
