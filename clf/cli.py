@@ -171,7 +171,9 @@ def predict(
 
         if out is None or summary or resume:
             raise ClfError("--engine ray writes unit records to --out (a folder or URI); no --summary or --resume")
-        result = predict_ray(inputs, model, out, fmt=fmt or "jsonl", actors=workers, batch=batch, address=address)
+        result = predict_ray(
+            inputs, model, out, fmt=fmt or "jsonl", actors=workers, batch=batch, address=address, backend=backend
+        )
         console.err.print(f"wrote {result.units:,} units to {out} in {result.seconds:.1f} s")
         return
     if engine != "local":

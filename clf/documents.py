@@ -3,13 +3,14 @@
 Policy text is cut into units by `clf.segment` — the splitter the gold annotations were cut
 with. HTML goes through BeautifulSoup first: scripts, styles and navigation are dropped and
 block elements become paragraphs, so `start`/`end` refer to the extracted text.
+Everything is read lazily for streaming (`clf.stream`): folders are walked in sorted order,
+JSONL files and stdin line by line in chunks of records.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,10 +184,6 @@ def iter_paths(inputs: list[str]) -> Iterator[str | Path]:
             raise DataError("file not found", path)
 
 
-def expand(inputs: list[str]) -> list[str | Path]:
-    return list(iter_paths(inputs))
-
-
 def jsonl_chunks(handle: BinaryIO, source: str, size: int) -> Iterator[tuple[int, list[str], int]]:
     """A JSONL stream read line by line: (first line number, lines holding `size` records, their bytes)."""
     chunk: list[str] = []
@@ -219,7 +216,3 @@ def parse_stdin(data: bytes) -> Document:
     """Standard input is JSONL when its first non-blank line starts with "{", else policy text."""
     text = _decode(data, "-")
     return parse(data, "-", ".jsonl" if _looks_like_jsonl(text) else ".txt")
-
-
-def read_input(item: str | Path) -> Document:
-    return parse_stdin(sys.stdin.buffer.read()) if item == "-" else read_file(Path(item))
