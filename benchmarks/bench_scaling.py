@@ -113,6 +113,7 @@ def measure(cmd: list[str]) -> dict:
         "peak_rss_tree_mb": round(total_peak, 1),
         "load_before": round(load_before, 2),
         "load_max": round(max(loads, default=load_before), 2),
+        "load_mean": round(sum(loads) / len(loads), 2) if loads else load_before,
         "stdout": stdout.strip()[-500:],
     }
 
@@ -186,7 +187,7 @@ def markdown(result: dict) -> str:
         "RSS = peak resident memory per process (main; the largest other: a worker, an actor or a Ray daemon).",
         "",
         "| policies | engine | units | seconds | units/s | peak RSS main (MB) | peak RSS other (MB) | "
-        "tree peak (MB) | load avg (max) |",
+        "tree peak (MB) | load avg (mean / max) |",
         "|---:|---|---:|---:|---:|---:|---|---:|---:|",
     ]
     for row in result["runs"]:
@@ -195,7 +196,7 @@ def markdown(result: dict) -> str:
         lines.append(
             f"| {row['policies']} | {row['engine']} | {row['units']:,} | {row['seconds']:.1f} | "
             f"{row['units_per_s']:.0f} | {row['peak_rss_main_mb']:.0f} | {other}{more} | "
-            f"{row['peak_rss_tree_mb']:.0f} | {row['load_max']:.1f} |"
+            f"{row['peak_rss_tree_mb']:.0f} | {row.get('load_mean', float('nan')):.1f} / {row['load_max']:.1f} |"
         )
     lines += ["", "#### Goals", "", "| goal | target | measured | |", "|---|---|---|---|"]
     for goal in result["goals"]:
@@ -267,8 +268,8 @@ def goals(runs: list[dict], sizes: list[int]) -> list[dict]:
                 {
                     "goal": f"Ray (2 actors) once started vs streaming --workers 2 ({n} policies)",
                     "target": f"within {100 * GOALS['ray_vs_stream_max_gap']:.0f} %",
-                    "measured": f"{started:.0f} vs {two:.0f} units/s ({100 * gap:+.0f} % slower; "
-                    f"with start-up {ray2:.0f})",
+                    "measured": f"{started:.0f} vs {two:.0f} units/s ({100 * abs(gap):.0f} % "
+                    f"{'slower' if gap > 0 else 'faster'}; with start-up {ray2:.0f})",
                     "met": gap <= GOALS["ray_vs_stream_max_gap"],
                 }
             )
@@ -297,7 +298,14 @@ def main() -> None:
     parser.add_argument("--sizes", default="200,2000")
     parser.add_argument("--engines-at", action="append", default=[], help="N=engine,engine (default: all)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "scaling")
+    parser.add_argument("--render", action="store_true", help="only rewrite OUT.md (and its goals) from OUT.json")
     args = parser.parse_args()
+    if args.render:
+        result = json.loads(args.out.with_suffix(".json").read_text())
+        result["goals"] = goals(result["runs"], sorted({r["policies"] for r in result["runs"]}))
+        args.out.with_suffix(".json").write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+        args.out.with_suffix(".md").write_text(markdown(result))
+        return
     if not (args.model / "model.json").is_file():
         sys.exit(f"no model in {args.model}: clf train --model transformer --out {args.model}")
     sizes = [int(x) for x in args.sizes.split(",")]
