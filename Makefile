@@ -10,7 +10,14 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
+# the optional Ray engine (clf[ray]): the tests need it, so CI installs it through `make test`
+$(VENV)/.ray-installed: $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[dev,ray]'
+	touch $@
+
 install: $(VENV)/.installed
+
+install-ray: $(VENV)/.ray-installed
 
 demo: install
 	HF_HUB_OFFLINE=1 $(BIN)/clf train --model tfidf --out models/tfidf
@@ -21,7 +28,7 @@ demo: install
 	$(BIN)/clf report $(EXAMPLE) --model models/transformer --out reports/northwind-notes.html
 	@echo "report: $(CURDIR)/reports/northwind-notes.html (open it in a browser; it works offline)"
 
-test: install
+test: install-ray
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
 benchmark: install
@@ -37,10 +44,13 @@ benchmark-report: install
 screenshot: install
 	HF_HUB_OFFLINE=1 $(BIN)/python docs/make_screenshot.py --model models/transformer
 
+benchmark-scaling: install-ray
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_scaling.py
+
 readme: install
 	$(BIN)/python -m clf.readme
 
 lint: install
 	$(BIN)/ruff check .
 
-.PHONY: install demo test lint readme benchmark bench-split benchmark-report screenshot
+.PHONY: install install-ray demo test lint readme benchmark bench-split benchmark-report screenshot benchmark-scaling

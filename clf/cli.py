@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -176,69 +177,58 @@ def predict(
         list[str], typer.Argument(help="Policy files (.txt .md .html), .jsonl units, folders, or - for stdin.")
     ],
     model: Annotated[Path, typer.Option("--model", "-m", help="A model folder written by clf train.")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table | jsonl | csv | json")] = "table",
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here (atomically) instead of stdout.")] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", "-f", help="table | jsonl | csv | json (default table); ray: jsonl | parquet"),
+    ] = None,
+    out: Annotated[
+        str | None, typer.Option("--out", "-o", help="Write here (atomically) instead of stdout; ray: a folder/URI.")
+    ] = None,
     summary: Annotated[
         bool, typer.Option("--summary", help="Per policy: categories, counts and best evidence.")
     ] = False,
     backend: Annotated[str, typer.Option(help="auto, or a model's engine (transformer: onnx | torch).")] = "auto",
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", help="Model processes, one thread each (default: all cores).")
+    ] = None,
+    batch: Annotated[int, typer.Option(help="Units per committed batch (and JSONL records per chunk).")] = 1000,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue an interrupted run into the same --out from its last batch.")
+    ] = False,
+    engine: Annotated[str, typer.Option(help="local (this machine), or ray (Ray Data: a cluster or a local Ray).")] = (
+        "local"
+    ),
+    address: Annotated[
+        str | None, typer.Option(help="--engine ray: the cluster to join (default: start a local Ray).")
+    ] = None,
 ) -> None:
-    """Label policies sentence by sentence, with a probability for each of the 12 labels."""
-    from clf import documents
-    from clf.jsonl import write_text_atomic
-    from clf.outputs import check_output_file
-    from clf.predict import summarize
-    from clf.predictor import Predictor
+    """Label policies sentence by sentence, with a probability for each of the 12 labels (streamed, in batches)."""
+    if engine == "ray":
+        from clf.ray_predict import predict_ray
 
+        if out is None or summary or resume:
+            raise ClfError("--engine ray writes unit records to --out (a folder or URI); no --summary or --resume")
+        result = predict_ray(
+            inputs, model, out, fmt=fmt or "jsonl", actors=workers, batch=batch, address=address, backend=backend
+        )
+        console.err.print(f"wrote {result.units:,} units to {out} in {result.seconds:.1f} s")
+        return
+    if engine != "local":
+        raise ClfError(f"unknown --engine {engine!r}; use local or ray")
+    fmt = fmt or "table"
     if fmt not in {"table", "jsonl", "csv", "json"}:
         raise ClfError(f"unknown --format {fmt!r}; use table, jsonl, csv or json")
-    items = documents.expand(inputs)
+    from clf.stream import run
+
+    width = 160 if out is not None else shutil.get_terminal_size((160, 24)).columns  # files: a fixed width
+    output = console.Output(fmt, summary, width)
+    with console.stream_progress("labelling") as progress:
+        result = run(
+            inputs, model, output, out, workers=workers, batch=batch, resume=resume, backend=backend, progress=progress
+        )
     if out is not None:
-        check_output_file(out, items)
-    predictor = Predictor.load(model, backend)
-    results = _label_all(predictor, items)
-    width = 160 if out is not None else None  # files get a fixed width; a terminal its own
-    if summary:
-        summaries = [summarize(doc, rows) for doc, rows in results]
-        text = {
-            "table": lambda: console.render_text(*map(console.summary_table, summaries), width=width),
-            "json": lambda: json.dumps(summaries, ensure_ascii=False, indent=1) + "\n",
-            "jsonl": lambda: console.to_jsonl(summaries),
-            "csv": lambda: console.to_csv(
-                [
-                    {
-                        "policy": s["policy"],
-                        "id": e["id"],
-                        "text": e["text"],
-                        "labels": [label],
-                        "scores": {label: e["score"]},
-                    }
-                    for s in summaries
-                    for label, c in s["categories"].items()
-                    for e in c["evidence"]
-                ]
-            ),
-        }[fmt]()
-    else:
-        rows = [row for _, doc_rows in results for row in doc_rows]
-        text = {
-            "table": lambda: console.render_text(*(console.units_table(r, d.name) for d, r in results), width=width),
-            "json": lambda: (
-                json.dumps(
-                    [{"policy": d.name, "source": d.source, "units": r} for d, r in results],
-                    ensure_ascii=False,
-                    indent=1,
-                )
-                + "\n"
-            ),
-            "jsonl": lambda: console.to_jsonl(rows),
-            "csv": lambda: console.to_csv(rows),
-        }[fmt]()
-    if out is None:
-        sys.stdout.write(text)
-    else:
-        write_text_atomic(out, text)
-        console.err.print(f"wrote {out}")
+        resumed = f", {result.resumed_from:,} tasks from the interrupted run" if result.resumed_from else ""
+        console.err.print(f"wrote {out}: {result.policies:,} policies, {result.units:,} units{resumed}")
 
 
 @app.command()
@@ -265,7 +255,7 @@ def report(
         raise ClfError(f"unknown --format {fmt!r}; use html or json")
     if not 0 <= margin <= 1:
         raise ClfError(f"--margin {margin} is not a probability margin between 0 and 1")
-    items = documents.expand(inputs)
+    items = list(documents.iter_paths(inputs))
     folder = len(items) > 1 or any(item != "-" and Path(item).is_dir() for item in inputs)
     predictor = Predictor.load(model, backend)
     reports = [policy_report(doc, rows, predictor, model, margin) for doc, rows in _label_all(predictor, items)]
@@ -305,7 +295,7 @@ def diff(
             raise DataError("is a folder; clf diff compares two policy files", item)
     if out is not None:
         refuse_overwriting_inputs([out], [old, new])
-    docs = [documents.read_input(item) for item in documents.expand([old, new])]
+    docs = [documents.read_input(item) for item in documents.iter_paths([old, new])]
     predictor = Predictor.load(model, backend)
     result = views.diff_documents(predictor, model, *docs, threshold=threshold)
     text = {

@@ -6,17 +6,23 @@ import csv
 import io
 import json
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from clf.jsonl import dumps
 from clf.labels import CODE_OF, LABELS
 from clf.metrics import format_score
+
+if TYPE_CHECKING:
+    from clf.documents import Document
 
 err = Console(stderr=True, highlight=False)
 
@@ -57,6 +63,30 @@ def progress_bar(description: str = "working") -> Iterator[Any]:
             loss = f"loss {event['loss']:.4f}" if isinstance(event.get("loss"), float) else ""
             if "step" in event:
                 bar.update(task, completed=event["step"], total=event.get("total"), loss=loss)
+
+        yield update
+
+
+@contextmanager
+def stream_progress(description: str = "labelling") -> Iterator[Any]:
+    """A callback for `clf.stream` events: policies and units done, units/s, and input bytes read (bar and ETA)."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(description, total=None, detail="")
+        start = time.monotonic()
+
+        def update(event: dict[str, Any]) -> None:
+            rate = event["new_units"] / max(time.monotonic() - start, 1e-9)
+            detail = f"{event['policies']:,} policies · {event['units']:,} units · {rate:,.0f} units/s"
+            bar.update(task, completed=event["step"], total=event.get("total"), detail=detail)
 
         yield update
 
@@ -133,15 +163,75 @@ def render_text(*renderables: Any, width: int | None = None) -> str:
     return console.file.getvalue()
 
 
-def to_csv(rows: list[dict[str, Any]]) -> str:
+def to_csv(rows: list[dict[str, Any]], header: bool = True) -> str:
     buffer = io.StringIO()
     fields = ["policy", "id", "start", "end", "text", "labels", *LABELS]
     writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
-    writer.writeheader()
+    if header:
+        writer.writeheader()
     for row in rows:
         writer.writerow({**row, "labels": ";".join(row["labels"]), **row["scores"]})
     return buffer.getvalue()
 
 
 def to_jsonl(rows: list[dict[str, Any]]) -> str:
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    return "".join(dumps(r) + "\n" for r in rows)
+
+
+def _summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """A summary's evidence as CSV rows: one per (category, evidence unit)."""
+    return [
+        {
+            "policy": summary["policy"],
+            "id": e["id"],
+            "text": e["text"],
+            "labels": [label],
+            "scores": {label: e["score"]},
+        }
+        for label, c in summary["categories"].items()
+        for e in c["evidence"]
+    ]
+
+
+@dataclass(frozen=True)
+class Output:
+    """What `clf predict` writes, one document at a time: `head`, the items joined by `separator`, `tail`.
+
+    Rendering happens wherever a document is labelled (in worker processes too), so the writer only
+    concatenates. A JSON array is written item by item, byte for byte what `json.dumps(items, indent=1)` gives.
+    """
+
+    fmt: str = "table"
+    summary: bool = False
+    width: int = 160
+
+    @property
+    def per_unit(self) -> bool:
+        """Every unit is a line of its own, so a JSONL input may be labelled in chunks of records."""
+        return not self.summary and self.fmt in {"jsonl", "csv"}
+
+    @property
+    def head(self) -> str:
+        return {"json": "[", "csv": to_csv([])}.get(self.fmt, "")
+
+    @property
+    def separator(self) -> str:
+        return "," if self.fmt == "json" else ""
+
+    @property
+    def tail(self) -> str:
+        return "\n]\n" if self.fmt == "json" else ""
+
+    def render(self, doc: Document, rows: list[dict[str, Any]]) -> str:
+        from clf.predict import summarize
+
+        item: Any = summarize(doc, rows) if self.summary else rows
+        if self.fmt == "json":
+            item = item if self.summary else {"policy": doc.name, "source": doc.source, "units": rows}
+            return "".join("\n " + line for line in json.dumps(item, ensure_ascii=False, indent=1).split("\n"))
+        if self.fmt == "jsonl":
+            return to_jsonl([item] if self.summary else rows)
+        if self.fmt == "csv":
+            return to_csv(_summary_rows(item) if self.summary else rows, header=False)
+        table = summary_table(item) if self.summary else units_table(rows, doc.name)
+        return render_text(table, width=self.width)

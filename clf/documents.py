@@ -5,15 +5,19 @@ with. HTML goes through BeautifulSoup first: scripts, styles and navigation are 
 block elements become paragraphs, so `start`/`end` refer to the extracted text.
 Headings are known from the markup (`#` lines, `<h1>`–`<h6>`) and guessed for plain text
 (`clf.headings`), so views show a policy with its structure and models read each unit under its heading.
+Everything is read lazily for streaming (`clf.stream`): folders are walked in sorted order,
+JSONL files and stdin line by line in chunks of records.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from clf.errors import DataError
 from clf.headings import Heading, level_of, plain_text_headings
@@ -143,9 +147,9 @@ def _decode(data: bytes, source: str) -> str:
         raise DataError(f"not UTF-8 text (invalid byte at offset {exc.start})", source) from None
 
 
-def _jsonl_records(text: str, source: str) -> list[dict[str, Any]]:
+def jsonl_records(lines: list[str], source: str, first_line: int = 1) -> list[dict[str, Any]]:
     records = []
-    for number, record in parse_lines(split_lines(text), source):
+    for number, record in parse_lines(lines, source, first_line):
         if not isinstance(record.get("text"), str) or not record["text"].strip():
             raise DataError("each record needs a non-empty 'text' string", source, number)
         records.append(record)
@@ -161,7 +165,7 @@ def parse(data: bytes, source: str, suffix: str) -> Document:
     text = _decode(data, source)
     name = Path(source).stem if source != "-" else "stdin"
     if suffix == ".jsonl":
-        return Document(name, source, records=_jsonl_records(text, source))
+        return Document(name, source, records=jsonl_records(split_lines(text), source))
     if suffix in {".md", ".markdown"}:
         return Document(name, source, text=markdown_to_text(text), headings=markdown_headings(text))
     if suffix in {".html", ".htm"}:
@@ -185,31 +189,81 @@ def read_file(path: Path) -> Document:
     return parse(data, str(path), suffix)
 
 
-def expand(inputs: list[str]) -> list[str | Path]:
-    """Input arguments → the files to read, in order ("-" stays "-"); every problem is a DataError."""
-    paths: list[str | Path] = []
+def _walk(folder: Path, seen: set[tuple[int, int]]) -> Iterator[Path]:
+    """Supported files under `folder` in sorted path order; symlinked folders are followed once (no loops)."""
+    try:
+        info = folder.stat()
+        if (info.st_dev, info.st_ino) in seen:
+            return
+        seen.add((info.st_dev, info.st_ino))
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        raise DataError(f"cannot read folder ({exc.strerror})", folder) from None
+    for entry in entries:
+        path = Path(entry.path)
+        if entry.is_dir():
+            yield from _walk(path, seen)
+        elif entry.is_file() and path.suffix.lower() in SUPPORTED:
+            yield path
+
+
+def iter_paths(inputs: list[str]) -> Iterator[str | Path]:
+    """Input arguments → the files to read, lazily and in order ("-" stays "-"); every problem is a DataError."""
+    if not inputs:
+        raise DataError("no input given")
     for item in inputs:
         if item == "-":
-            paths.append("-")
+            yield "-"
             continue
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED)
-            if not found:
+            files = _walk(path, set())
+            first = next(files, None)
+            if first is None:
                 raise DataError(f"no supported files in this folder ({', '.join(sorted(SUPPORTED))})", path)
-            paths.extend(found)
+            yield first
+            yield from files
         elif path.exists():
-            paths.append(path)
+            yield path
         else:
             raise DataError("file not found", path)
-    if not paths:
-        raise DataError("no input given")
-    return paths
+
+
+def jsonl_chunks(handle: BinaryIO, source: str, size: int) -> Iterator[tuple[int, list[str], int]]:
+    """A JSONL stream read line by line: (first line number, lines holding `size` records, their bytes)."""
+    chunk: list[str] = []
+    first, records, nbytes, seen_any = 1, 0, 0, False
+    for number, raw in enumerate(handle, 1):
+        nbytes += len(raw)
+        if number == 1:
+            if b"\x00" in raw[:8192]:
+                raise DataError("binary file, not text", source)
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"not UTF-8 text (invalid byte at column {exc.start + 1})", source, number) from None
+        if not chunk:
+            first = number
+        chunk.append(line)
+        if line.strip():
+            records += 1
+        if records >= size:
+            yield first, chunk, nbytes
+            chunk, records, nbytes, seen_any = [], 0, 0, True
+    if records:
+        yield first, chunk, nbytes
+    elif not seen_any:
+        raise DataError("empty input: nothing to label", source)
 
 
 def read_input(item: str | Path) -> Document:
-    if item == "-":
-        data = sys.stdin.buffer.read()
-        text = _decode(data, "-")
-        return parse(data, "-", ".jsonl" if _looks_like_jsonl(text) else ".txt")
-    return read_file(Path(item))
+    """One input read whole: a file, or "-" for standard input."""
+    return parse_stdin(sys.stdin.buffer.read()) if item == "-" else read_file(Path(item))
+
+
+def parse_stdin(data: bytes) -> Document:
+    """Standard input is JSONL when its first non-blank line starts with "{", else policy text."""
+    text = _decode(data, "-")
+    return parse(data, "-", ".jsonl" if _looks_like_jsonl(text) else ".txt")

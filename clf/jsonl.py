@@ -37,9 +37,9 @@ def loads(text: str) -> Any:
     return value
 
 
-def parse_lines(lines: Iterable[str], source: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def parse_lines(lines: Iterable[str], source: str | Path, first_line: int = 1) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, object) for each non-blank line; bad JSON raises DataError at its line."""
-    for number, line in enumerate(lines, 1):
+    for number, line in enumerate(lines, first_line):
         if not line.strip():
             continue
         try:

@@ -42,7 +42,7 @@ def predict_all(
     read: Callable[[Any], Document],
     on_done: Callable[[], None] | None = None,
 ) -> list[tuple[Document, list[dict[str, Any]]]]:
-    """Read and label every input before anything is written, so a bad input leaves no partial output."""
+    """Read and label every input before anything is written (views that need every document at once)."""
     results = []
     for item in items:
         doc = read(item)

@@ -82,6 +82,9 @@ def sections(root: Path = ROOT) -> dict[str, str]:
         bench = root / "benchmarks" / file
         if bench.exists():
             found[name] = bench.read_text(encoding="utf-8").strip()
+    scaling = [p for p in (root / "benchmarks" / f"scaling{s}.md" for s in ("", "-memory")) if p.exists()]
+    if scaling:  # benchmarks/bench_scaling.py: the transformer run, then the memory run
+        found["scaling"] = "\n\n".join(p.read_text(encoding="utf-8").strip() for p in scaling)
     return found
 
 

@@ -94,3 +94,32 @@ def tfidf_dir(tmp_path_factory, tiny_data, tiny_config) -> Path:
     out = tmp_path_factory.mktemp("models") / "tfidf"
     train(tiny_config, tiny_data, out)
     return out
+
+
+# A few optimizer steps: enough to move the weights away from the pretrained ones, cheap on CPU.
+TRANSFORMER_OVERRIDES = [
+    "search={}",
+    "thresholds.inner_folds=2",
+    "params.epochs=2",
+    "params.batch_size=8",
+    "params.lr=1.0e-4",
+    "params.head_lr=5.0e-3",
+]
+
+
+@pytest.fixture(scope="session")
+def transformer_trained(tmp_path_factory, tiny_data):
+    """A transformer trained on the tiny corpus (about half a minute): (in-memory predictor, model folder, events)."""
+    import os
+
+    from clf.card import model_card
+    from clf.data import load_dataset
+    from clf.train import fit_predictor
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the base model is read from its package folder, never the hub
+    config = load_config("transformer", overrides=TRANSFORMER_OVERRIDES)
+    events: list[dict] = []
+    predictor = fit_predictor(config, load_dataset(tiny_data), progress=events.append)
+    out = tmp_path_factory.mktemp("models") / "transformer"
+    predictor.save(out, model_card(predictor))
+    return predictor, out, events

@@ -1,6 +1,7 @@
 """The transformer model on its real code path: real all-MiniLM-L6-v2 weights, a few training steps on ~40 sentences.
 
-Training, thresholds and saving happen once for the module (about half a minute on 2 cores);
+Training, thresholds and saving happen once per test session (`transformer_trained` in conftest.py, about half
+a minute on 2 cores; the streaming tests use the same model folder);
 every test then reads the same fitted model and model folder.
 """
 
@@ -16,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clf.card import model_card
 from clf.config import load_config
 from clf.data import load_dataset
 from clf.labels import LABELS
@@ -28,29 +28,12 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = ROOT / "annotations" / "policies" / "polymetis.txt"
 SAFE_SUFFIXES = {".json", ".yaml", ".md", ".txt", ".safetensors", ".onnx"}
-# A few optimizer steps: enough to move the weights away from the pretrained ones, cheap on CPU.
-OVERRIDES = [
-    "search={}",
-    "thresholds.inner_folds=2",
-    "params.epochs=2",
-    "params.batch_size=8",
-    "params.lr=1.0e-4",
-    "params.head_lr=5.0e-3",
-]
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, tiny_data):
-    """(predictor with the in-memory fp32 model, model folder, training progress events)."""
-    from clf.train import fit_predictor
-
-    config = load_config("transformer", overrides=OVERRIDES)
-    data = load_dataset(tiny_data)
-    events: list[dict] = []
-    predictor = fit_predictor(config, data, progress=events.append)
-    out = tmp_path_factory.mktemp("models") / "transformer"
-    predictor.save(out, model_card(predictor))
-    return predictor, out, events
+def trained(transformer_trained):
+    """(predictor with the in-memory fp32 model, model folder, training progress events), shared by the session."""
+    return transformer_trained
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,6 +16,25 @@ from clf.models.params import Rule, check_all
 
 # A training callback receives small dicts such as {"step": 3, "total": 90, "loss": 0.41}.
 Progress = Callable[[dict[str, Any]], None]
+
+_threads: int | None = None  # set by set_inference_threads
+
+
+def available_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def set_inference_threads(threads: int | None) -> None:
+    """Threads per model in this process (None: all cores); each worker of a pool of processes sets 1."""
+    global _threads
+    _threads = None if threads is None else max(1, threads)
+
+
+def inference_threads() -> int:
+    return _threads or available_cores()
 
 
 def within(progress: Progress | None, stage: str) -> Progress | None:

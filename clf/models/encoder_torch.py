@@ -7,7 +7,6 @@ ONNX backend never imports torch or transformers.
 from __future__ import annotations
 
 import math
-import os
 import random
 from pathlib import Path
 from typing import Any
@@ -16,19 +15,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from clf.models.base import Progress
+from clf.models.base import Progress, inference_threads
 from clf.models.batching import bucket_batches, pad
 
 
-def available_cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def set_threads() -> None:
-    cores = available_cores()
+    cores = inference_threads()
     if torch.get_num_threads() != cores:
         torch.set_num_threads(cores)
 

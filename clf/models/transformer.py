@@ -27,7 +27,7 @@ import numpy as np
 
 from clf.labels import LABELS
 from clf.models import params as P
-from clf.models.base import Classifier, Progress
+from clf.models.base import Classifier, Progress, inference_threads
 from clf.models.onnx_export import QUANTIZATIONS
 from clf.models.params import Rule
 
@@ -76,15 +76,6 @@ def _licence(folder: Path) -> str:
             value = match.group(1).strip("'\"")
             return "Apache-2.0" if value.lower() == "apache-2.0" else value
     return "unknown"
-
-
-def available_cores() -> int:
-    import os
-
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
 
 
 def _base_model(name: Any) -> str:
@@ -396,7 +387,7 @@ class TransformerModel(Classifier):
             import onnxruntime as ort
 
             options = ort.SessionOptions()
-            options.intra_op_num_threads = available_cores()
+            options.intra_op_num_threads = inference_threads()
             options.inter_op_num_threads = 1
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             self.session_ = ort.InferenceSession(str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"])
