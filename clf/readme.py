@@ -7,7 +7,6 @@ commands and the benchmark script — never typed by hand.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -15,12 +14,9 @@ from clf.agreement import kappa_table, load_passes
 from clf.annotations import load_gold, stats
 from clf.labels import CODE_OF, LABELS
 from clf.metrics import format_score
-from clf.report import kappa_markdown, stats_markdown
+from clf.report import kappa_markdown, load_results, stats_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-ORDER = ("tfidf", "transformer", "ensemble")
 
 
 def results_markdown(results: dict[str, dict]) -> str:
@@ -57,15 +53,6 @@ def results_markdown(results: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def load_reports(folder: Path) -> dict[str, dict]:
-    """`folder/NAME/metrics.json` per model, in ORDER; an ensemble's members (`parts/`) fill in models
-    that were not evaluated on their own (they come from the same fits)."""
-    found = {p.parent.name: json.loads(p.read_text()) for p in sorted(folder.glob("*/metrics.json"))}
-    for path in sorted(folder.glob("*/parts/*/metrics.json")):
-        found.setdefault(path.parent.name, json.loads(path.read_text()))
-    return {k: found[k] for k in sorted(found, key=lambda k: (ORDER.index(k) if k in ORDER else 9, k))}
-
-
 def sections(root: Path = ROOT) -> dict[str, str]:
     found = {
         "stats": stats_markdown(stats(load_gold(root / "annotations"))),
@@ -75,7 +62,7 @@ def sections(root: Path = ROOT) -> dict[str, str]:
     if blind.is_dir():
         found["agreement-new"] = kappa_markdown(kappa_table(*load_passes(blind)))
     for name, folder in (("grouped", root / "reports"), ("lopo", root / "reports" / "lopo5")):
-        results = load_reports(folder)
+        results = {k: r.metrics for k, r in load_results(folder).items()} if folder.is_dir() else {}
         if results:
             found[name] = results_markdown(results)
     for name, file in (("benchmark", "results.md"), ("split", "split.md"), ("report-benchmark", "report_results.md")):

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from clf.annotations import GoldFile
 
 METRIC_NAMES = {"micro_f1": "micro-F1", "macro_f1": "macro-F1", "samples_f1": "samples-F1"}
-PREFERRED_ORDER = ("tfidf", "transformer")
+PREFERRED_ORDER = ("tfidf", "transformer", "ensemble")
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:
@@ -278,12 +278,18 @@ def load_result(path: str | Path) -> Result:
 
 
 def load_results(root: str | Path) -> dict[str, Result]:
-    """Every result folder under `root` (or `root` itself if it is one), tfidf and transformer first."""
+    """Every result folder under `root` (or `root` itself if it is one), in PREFERRED_ORDER. An ensemble's
+    members (`NAME/parts/MEMBER/`, scored from the ensemble's own fits) stand in for models not evaluated alone."""
     root = Path(root)
     if (root / "metrics.json").exists():
         folders = [root]
     else:
         folders = sorted(p for p in root.iterdir() if (p / "metrics.json").exists()) if root.is_dir() else []
+    names = {p.name for p in folders}
+    for part in sorted(q.parent for p in list(folders) for q in p.glob("parts/*/metrics.json")):
+        if part.name not in names:
+            folders.append(part)
+            names.add(part.name)
     rank = {name: i for i, name in enumerate(PREFERRED_ORDER)}
     folders.sort(key=lambda p: (rank.get(p.name, len(rank)), p.name))
     return {p.name: load_result(p) for p in folders}

@@ -365,3 +365,18 @@ def test_existing_markdown_tables_still_work():
     table = report.stats_markdown(st)
     assert "| p | 2 | " + " | ".join(["1"] * 12) + " |" in table
     assert "| **all (1 policies)** | **2** | " in table
+
+
+def test_an_ensembles_members_stand_in_for_models_not_evaluated_alone(tmp_path):
+    for folder, model in (
+        ("tfidf", "tfidf"),
+        ("ensemble", "ensemble"),
+        ("ensemble/parts/tfidf", "tfidf"),
+        ("ensemble/parts/transformer", "transformer"),
+    ):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "metrics.json").write_text(json.dumps({"model": model, "where": folder}))
+    results = report.load_results(tmp_path)
+    assert list(results) == ["tfidf", "transformer", "ensemble"]
+    assert results["tfidf"].metrics["where"] == "tfidf"  # the model's own run wins over a member's
+    assert results["transformer"].metrics["where"] == "ensemble/parts/transformer"
