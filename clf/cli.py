@@ -156,6 +156,40 @@ def evaluate(
         console.err.print(f"wrote {out}/metrics.json, predictions.jsonl, per_label.md{parts}")
 
 
+@app.command("learning-curve")
+@_errors_as_one_line
+def learning_curve(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="JSON file to write (atomically), e.g. reports/curves/NAME.json.")
+    ],
+    model: ModelName = None,
+    config: ConfigFile = None,
+    data: DataPath = Path("annotations"),
+    overrides: Overrides = None,
+    split: Annotated[str, typer.Option(help="grouped, lopo, or auto (as clf evaluate).")] = "auto",
+    folds: Annotated[
+        str | None, typer.Option(help="Only these outer folds (comma-separated), e.g. fold-1,fold-3.")
+    ] = None,
+    subsets: Annotated[int, typer.Option(min=1, help="Random training subsets per size and fold.")] = 2,
+) -> None:
+    """Macro-F1 on held-out folds when training on 1, 2, 4, 8, 16 and all the other policies (nested as evaluate)."""
+    from clf import evaluate as ev
+    from clf.data import load_dataset
+    from clf.jsonl import write_text_atomic
+    from clf.outputs import check_output_file
+
+    dataset = load_dataset(data)
+    check_output_file(out, dataset.files)
+    cfg = _config(model or (None if config else "tfidf"), config, overrides)
+    names = [f.strip() for f in folds.split(",")] if folds else None
+    with console.progress_bar("learning curve") as progress:
+        rows = ev.learning_curve(cfg, dataset, subsets, progress=progress, split=split, folds=names)
+    write_text_atomic(
+        out, json.dumps({"model": cfg.model, "config": cfg.model_dump(), "learning_curve": rows}, indent=1)
+    )
+    console.err.print(f"wrote {out}: {len(rows)} trainings")
+
+
 def _label_all(predictor, items: list) -> list:
     """Read and label every input (a progress bar when there are several), before anything is written."""
     from clf import documents

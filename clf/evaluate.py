@@ -20,6 +20,7 @@ import numpy as np
 
 from clf.config import Config
 from clf.data import Dataset
+from clf.errors import DataError
 from clf.folds import outer_folds, resolve_split
 from clf.jsonl import dumps, write_text_atomic
 from clf.labels import CODE_OF, LABELS, from_row
@@ -205,14 +206,22 @@ def learning_curve(
     progress: Progress | None = None,
     split: str = "auto",
     sizes: tuple[int, ...] = CURVE_SIZES,
+    folds: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Macro-F1 on each held-out fold when training on 1, 2, 4, 8, 16 and all of the other policies.
 
-    Subsets of each size are drawn at random (seeded), `max_subsets` per size and fold.
+    Subsets of each size are drawn at random (seeded), `max_subsets` per size and fold; `folds` limits
+    the curve to some outer folds (a transformer's curve costs dozens of fine-tunings).
     """
     rows = []
     rng = np.random.default_rng(seed)
-    for held_out, train_idx, test_idx in outer_folds(data.groups, split):
+    chosen = outer_folds(data.groups, split)
+    unknown = sorted(set(folds or []) - {name for name, _, _ in chosen})
+    if unknown:
+        raise DataError(f"no outer folds named {unknown}; the folds are {[name for name, _, _ in chosen]}")
+    for held_out, train_idx, test_idx in chosen:
+        if folds and held_out not in folds:
+            continue
         others = sorted({data.groups[i] for i in train_idx})
         test = data.subset(test_idx)
         for k in [n for n in sizes if n < len(others)] + [len(others)]:

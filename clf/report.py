@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import matplotlib.ticker
 import numpy as np
 
 from clf.labels import CODE_OF, FALLBACKS, LABELS
@@ -292,7 +293,12 @@ def load_results(root: str | Path) -> dict[str, Result]:
             names.add(part.name)
     rank = {name: i for i, name in enumerate(PREFERRED_ORDER)}
     folders.sort(key=lambda p: (rank.get(p.name, len(rank)), p.name))
-    return {p.name: load_result(p) for p in folders}
+    results = {p.name: load_result(p) for p in folders}
+    for name, result in results.items():  # `clf learning-curve --out ROOT/curves/NAME.json`
+        curve = root / "curves" / f"{name}.json"
+        if curve.exists() and not result.metrics.get("learning_curve"):
+            result.metrics["learning_curve"] = json.loads(curve.read_text(encoding="utf-8"))["learning_curve"]
+    return results
 
 
 def _seed_values(result: Result, metric: str) -> list[float]:
@@ -626,12 +632,13 @@ def learning_curve_figure(results: dict[str, Result], metric: str = "macro_f1") 
             color="grey",
         )
     ax.set_ylim(0, 1)
-    ax.set_xlabel("number of training policies")
+    ax.set_xscale("log", base=2)  # 1, 2, 4, 8, 16 and all training policies
+    ax.set_xlabel("number of training policies (log scale)")
     ax.set_ylabel(f"{METRIC_NAMES.get(metric, metric)} on the held-out policy")
     ax.set_title(
         f"Learning curve: {METRIC_NAMES.get(metric, metric)} vs training policies (thin lines: each held-out policy)"
     )
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
     if len(missing) < len(results):
         ax.legend(fontsize=8, loc="upper left")
     return fig
