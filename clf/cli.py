@@ -119,6 +119,9 @@ def evaluate(
     policies: Annotated[
         str | None, typer.Option(help="Only these policies (comma-separated), e.g. the five seeds for LOPO.")
     ] = None,
+    jobs: Annotated[
+        int, typer.Option(min=1, help="Fits at a time, each in its own process with its share of the cores.")
+    ] = 1,
 ) -> None:
     """Cross-validation by policy, nested (or score a trained model with --model-dir)."""
     from clf import evaluate as ev
@@ -142,7 +145,7 @@ def evaluate(
         except ValueError:
             raise ClfError(f"--seeds takes comma-separated integers, e.g. 0,1,2, not {seeds!r}") from None
         with console.progress_bar("evaluating") as progress:
-            evaluation = ev.cross_validate(cfg, dataset, seed_list, progress, split)
+            evaluation = ev.cross_validate(cfg, dataset, seed_list, progress, split, jobs)
             if curve:
                 evaluation.metrics["learning_curve"] = ev.learning_curve(cfg, dataset, progress=progress, split=split)
         protocol = evaluation.metrics["protocol"].split(";")[0]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from clf.folds import outer_folds, resolve_split
 from clf.jsonl import dumps, write_text_atomic
 from clf.labels import CODE_OF, LABELS, from_row
 from clf.metrics import format_score, mean_std, score
-from clf.models.base import Progress, within
+from clf.models.base import Progress, available_cores, set_inference_threads, within
 from clf.paragraphs import paragraph_labels, paragraphs
 from clf.predictor import Predictor
 from clf.train import fit_predictor
@@ -61,50 +62,98 @@ PROTOCOLS = {
 
 
 @dataclass
-class _Run:
-    """One seed's pooled out-of-fold results for one model (or one part of it)."""
+class _FoldScore:
+    """One fitted predictor (or one part of it) scored on its held-out fold."""
 
+    test_idx: np.ndarray
     y_pred: np.ndarray
-    folds: list[dict[str, Any]] = field(default_factory=list)
-    par_true: list[np.ndarray] = field(default_factory=list)
-    par_pred: list[np.ndarray] = field(default_factory=list)
-    predictions: list[dict[str, Any]] = field(default_factory=list)
+    record: dict[str, Any]
+    predictions: list[dict[str, Any]]
+    par_true: np.ndarray | None = None
+    par_pred: np.ndarray | None = None
 
-    def score_fold(self, predictor: Predictor, data: Dataset, name: str, test_idx: np.ndarray, seed: int) -> None:
-        test = data.subset(test_idx)
-        scores = predictor.scores(test.texts, test.contexts)
-        pred = predictor.decide(scores)
-        self.y_pred[test_idx] = pred
-        paras = paragraphs(test)
-        if paras:
-            self.par_true.append(paragraph_labels(test, paras))
-            self.par_pred.append(predictor.decide_paragraphs(predictor.paragraph_scores([p.text for p in paras])))
-        self.folds.append(
-            {
-                "fold": name,
-                "policies": sorted(set(test.groups)),
-                "units": len(test_idx),
-                "thresholds": dict(zip(LABELS, map(float, predictor.thresholds), strict=True)),
-                "pooling": predictor.paragraph.get("pooling"),
-                "params": predictor.config.params,
-                "metrics": score(test.y, pred),
-                "per_policy": {
-                    p: score(test.y[idx], pred[idx])
-                    for p in sorted(set(test.groups))
-                    for idx in [[i for i, g in enumerate(test.groups) if g == p]]
-                },
-            }
+
+def _score_fold(predictor: Predictor, data: Dataset, name: str, test_idx: np.ndarray, seed: int) -> _FoldScore:
+    test = data.subset(test_idx)
+    scores = predictor.scores(test.texts, test.contexts)
+    pred = predictor.decide(scores)
+    record = {
+        "fold": name,
+        "policies": sorted(set(test.groups)),
+        "units": len(test_idx),
+        "thresholds": dict(zip(LABELS, map(float, predictor.thresholds), strict=True)),
+        "pooling": predictor.paragraph.get("pooling"),
+        "params": predictor.config.params,
+        "metrics": score(test.y, pred),
+        "per_policy": {
+            p: score(test.y[idx], pred[idx])
+            for p in sorted(set(test.groups))
+            for idx in [[i for i, g in enumerate(test.groups) if g == p]]
+        },
+    }
+    rows = [
+        {"seed": seed, "fold": name, **_prediction_row(data, row, pred[i], scores[i])} for i, row in enumerate(test_idx)
+    ]
+    result = _FoldScore(test_idx, pred, record, rows)
+    paras = paragraphs(test)
+    if paras:
+        result.par_true = paragraph_labels(test, paras)
+        result.par_pred = predictor.decide_paragraphs(predictor.paragraph_scores([p.text for p in paras]))
+    return result
+
+
+def _fit_and_score(
+    config: Config, data: Dataset, name: str, train_idx: np.ndarray, test_idx: np.ndarray, progress: Progress | None
+) -> tuple[dict[str, _FoldScore], dict[str, Config]]:
+    """One (seed, fold) of the cross-validation: train as `clf train` does, score the model and its parts."""
+    started = time.perf_counter()
+    predictor = fit_predictor(config, data.subset(train_idx), within(progress, f"seed {config.seed} · {name}"))
+    scorers = {"": predictor, **predictor.parts}
+    scored = {part: _score_fold(scorer, data, name, test_idx, config.seed) for part, scorer in scorers.items()}
+    for result in scored.values():
+        result.record["seconds"] = round(time.perf_counter() - started, 2)
+    return scored, {part: scorer.config for part, scorer in scorers.items()}
+
+
+def _in_worker(threads: int, *args: Any) -> tuple[dict[str, _FoldScore], dict[str, Config]]:
+    set_inference_threads(threads)
+    return _fit_and_score(*args, None)
+
+
+def _run_tasks(tasks: list[tuple[Any, ...]], jobs: int, progress: Progress | None) -> list[Any]:
+    """(seed, fold) tasks in order; with jobs > 1, in that many processes sharing the cores (each fit is
+    independent, and one process per core trains faster than one process with all of them)."""
+    if jobs <= 1 or len(tasks) <= 1:
+        return [_fit_and_score(*task, progress) for task in tasks]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    threads = max(1, available_cores() // jobs)
+    done = 0
+    if progress:
+        progress({"stage": f"{len(tasks)} fits in {jobs} processes", "step": 0, "total": len(tasks)})
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(_in_worker, threads, *task) for task in tasks]
+        for future in as_completed(futures):
+            future.result()  # a failed fit stops the evaluation here, with its own error
+            done += 1
+            if progress:
+                progress({"stage": f"{len(tasks)} fits in {jobs} processes", "step": done, "total": len(tasks)})
+        return [future.result() for future in futures]
+
+
+def _pooled_run(data: Dataset, seed: int, scored: list[_FoldScore]) -> dict[str, Any]:
+    """One seed's folds pooled: metrics over all held-out units (and paragraphs)."""
+    y_pred = np.zeros_like(data.y)
+    for fold in scored:
+        y_pred[fold.test_idx] = fold.y_pred
+    run = {"seed": seed, "metrics": score(data.y, y_pred), "folds": [fold.record for fold in scored]}
+    paras = [fold for fold in scored if fold.par_true is not None]
+    if paras:
+        run["paragraph_metrics"] = score(
+            np.concatenate([f.par_true for f in paras]), np.concatenate([f.par_pred for f in paras])
         )
-        self.predictions += [
-            {"seed": seed, "fold": name, **_prediction_row(data, row, pred[i], scores[i])}
-            for i, row in enumerate(test_idx)
-        ]
-
-    def result(self, data: Dataset, seed: int) -> dict[str, Any]:
-        run = {"seed": seed, "metrics": score(data.y, self.y_pred), "folds": self.folds}
-        if self.par_true:
-            run["paragraph_metrics"] = score(np.concatenate(self.par_true), np.concatenate(self.par_pred))
-        return run
+    return run
 
 
 def cross_validate(
@@ -113,35 +162,34 @@ def cross_validate(
     seeds: list[int] | None = None,
     progress: Progress | None = None,
     split: str = "auto",
+    jobs: int = 1,
 ) -> Evaluation:
-    """Policies held out fold by fold (`clf.folds.outer_folds`), once per seed.
+    """Policies held out fold by fold (`clf.folds.outer_folds`), once per seed; `jobs` fits at a time.
 
     A model with parts (an ensemble) is scored with each of its members too, from the same fits:
     `Evaluation.parts` holds what `clf evaluate` of that member alone would report.
     """
     seeds = seeds if seeds is not None else config.evaluation.seeds
     folds = outer_folds(data.groups, split)
-    runs: dict[str, list[dict[str, Any]]] = {}
-    predictions: dict[str, list[dict[str, Any]]] = {}
+    tasks = [
+        (config.model_copy(update={"seed": seed}), data, name, train_idx, test_idx)
+        for seed in seeds
+        for name, train_idx, test_idx in folds
+    ]
+    results = _run_tasks(tasks, jobs, progress)
     configs: dict[str, Config] = {}
-    for seed in seeds:
-        seeded = config.model_copy(update={"seed": seed})
-        current: dict[str, _Run] = {}
-        for name, train_idx, test_idx in folds:
-            started = time.perf_counter()
-            predictor = fit_predictor(seeded, data.subset(train_idx), within(progress, f"seed {seed} · {name}"))
-            for part, scorer in {"": predictor, **predictor.parts}.items():
-                configs.setdefault(part, scorer.config)
-                run = current.setdefault(part, _Run(np.zeros_like(data.y)))
-                run.score_fold(scorer, data, name, test_idx, seed)
-                run.folds[-1]["seconds"] = round(time.perf_counter() - started, 2)
-        for part, run in current.items():
-            runs.setdefault(part, []).append(run.result(data, seed))
-            predictions.setdefault(part, []).extend(run.predictions)
+    for _, part_configs in results:
+        for part, part_config in part_configs.items():
+            configs.setdefault(part, part_config)
     protocol = PROTOCOLS[resolve_split(data.groups, split)]
-    evaluations = {
-        part: Evaluation(summarize(configs[part], data, runs[part], protocol), predictions[part]) for part in runs
-    }
+    evaluations = {}
+    for part in configs:
+        runs, predictions = [], []
+        for i, seed in enumerate(seeds):
+            scored = [results[i * len(folds) + k][0][part] for k in range(len(folds))]
+            runs.append(_pooled_run(data, seed, scored))
+            predictions += [row for fold in scored for row in fold.predictions]
+        evaluations[part] = Evaluation(summarize(configs[part], data, runs, protocol), predictions)
     main = evaluations.pop("")
     for part, evaluation in evaluations.items():
         evaluation.metrics["protocol"] += f"; scored as the {part} member of {config.model} (same fits)"

@@ -174,3 +174,14 @@ def test_an_ensembles_members_are_scored_as_they_would_be_alone(tiny_data, tiny_
         assert evaluation.parts[name].predictions == alone.predictions
     weights = [f["params"]["weights"] for f in evaluation.metrics["runs"][0]["folds"]]
     assert all(len(w) == 2 and abs(sum(w) - 1) < 1e-9 and min(w) > 0 for w in weights)  # chosen per fold
+
+
+def test_parallel_folds_give_the_same_evaluation_as_one_process(tiny_data, tiny_config):
+    """--jobs only changes where the fits run: same metrics, same predictions in the same order."""
+    data = load_dataset(tiny_data)
+    one = cross_validate(tiny_config, data, seeds=[0, 1])
+    two = cross_validate(tiny_config, data, seeds=[0, 1], jobs=2)
+    strip = lambda runs: [[{k: v for k, v in f.items() if k != "seconds"} for f in r["folds"]] for r in runs]  # noqa: E731
+    assert strip(two.metrics["runs"]) == strip(one.metrics["runs"])
+    assert two.metrics["summary"] == one.metrics["summary"]
+    assert two.predictions == one.predictions
