@@ -49,6 +49,7 @@ def progress_bar(description: str = "working") -> Iterator[Any]:
         TextColumn("eta"),
         TimeRemainingColumn(),
     )
+    started = time.perf_counter()
     with Progress(*columns, console=err, transient=True) as bar:
         tasks: dict[str, Any] = {}
 
@@ -59,6 +60,9 @@ def progress_bar(description: str = "working") -> Iterator[Any]:
                     bar.remove_task(old)
                 tasks.clear()
                 tasks[stage] = bar.add_task(stage, total=event.get("total"), loss="")
+                elapsed = time.perf_counter() - started
+                if not err.is_terminal and elapsed >= 2:  # a long job's log gets a line per stage instead of a bar
+                    err.print(f"[{elapsed:7.1f} s] {stage}", highlight=False)
             task = tasks[stage]
             loss = f"loss {event['loss']:.4f}" if isinstance(event.get("loss"), float) else ""
             if "step" in event:
