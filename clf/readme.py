@@ -14,7 +14,7 @@ from clf.agreement import kappa_table, load_passes
 from clf.annotations import load_gold, stats
 from clf.labels import CODE_OF, LABELS
 from clf.metrics import format_score
-from clf.report import kappa_markdown, load_results, stats_markdown
+from clf.report import kappa_markdown, learning_curve_markdown, load_results, stats_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,6 +65,9 @@ def sections(root: Path = ROOT) -> dict[str, str]:
         results = {k: r.metrics for k, r in load_results(folder).items()} if folder.is_dir() else {}
         if results:
             found[name] = results_markdown(results)
+    curves = load_results(root / "reports") if (root / "reports").is_dir() else {}
+    if any(r.metrics.get("learning_curve") for r in curves.values()):
+        found["curve"] = learning_curve_markdown(curves)
     for name, file in (("benchmark", "results.md"), ("split", "split.md"), ("report-benchmark", "report_results.md")):
         bench = root / "benchmarks" / file
         if bench.exists():

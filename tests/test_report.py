@@ -287,10 +287,23 @@ def test_learning_curve_summary_averages_subsets_then_held_out_policies():
 
 def test_learning_curve_present_and_absent(tiny):
     table = report.learning_curve_markdown(tiny)
-    assert "| tfidf | 1 |" in table and "| tfidf | 2 |" in table
+    assert "| tfidf | 1 |" in table and "| tfidf | all (2) |" in table
     assert "No learning curve in metrics.json for: other" in table
     fig = report.learning_curve_figure(tiny)
     assert any("no learning curve for: other" in t.get_text() for t in fig.axes[0].texts)
+
+
+def test_a_curves_all_point_is_one_point_when_folds_differ_in_size():
+    rows = [
+        {"held_out": "f1", "n_train_policies": 1, "macro_f1": 0.2},
+        {"held_out": "f1", "n_train_policies": 29, "macro_f1": 0.7},
+        {"held_out": "f2", "n_train_policies": 1, "macro_f1": 0.4},
+        {"held_out": "f2", "n_train_policies": 28, "macro_f1": 0.5},
+    ]
+    summary = report.learning_curve_summary(rows)
+    assert list(summary) == [1, 28]
+    assert summary[28]["all"] and summary[28]["sizes"] == [28, 29] and summary[28]["n"] == 2
+    assert abs(summary[28]["mean"] - 0.6) < 1e-9 and abs(summary[1]["mean"] - 0.3) < 1e-9
 
 
 def test_error_tags():

@@ -345,18 +345,28 @@ def calibration_markdown(results: dict[str, Result], bins: int = 10, seed: int |
 # --- learning curve ---------------------------------------------------------------------------
 
 
-def learning_curve_summary(rows: list[dict[str, Any]], metric: str = "macro_f1") -> dict[int, dict[str, float]]:
-    """Per number of training policies: mean ± std over held-out policies of that policy's mean over subsets."""
+def learning_curve_summary(rows: list[dict[str, Any]], metric: str = "macro_f1") -> dict[int, dict[str, Any]]:
+    """Per number of training policies: mean ± std over held-out folds of that fold's mean over subsets.
+
+    Each fold's largest size ("all the other policies": 28 or 29 when folds differ in size) is one point,
+    keyed by the smallest of those sizes and marked `all` with its `sizes`."""
+    largest = defaultdict(int)
+    for row in rows:
+        largest[row["held_out"]] = max(largest[row["held_out"]], row["n_train_policies"])
+    all_key = min(largest.values(), default=0)
     per_fold: dict[tuple[int, str], list[float]] = defaultdict(list)
     for row in rows:
-        per_fold[(row["n_train_policies"], row["held_out"])].append(row[metric])
+        k = row["n_train_policies"]
+        per_fold[(all_key if k == largest[row["held_out"]] else k, row["held_out"])].append(row[metric])
     by_k: dict[int, list[float]] = defaultdict(list)
     for (k, _), values in sorted(per_fold.items()):
         by_k[k].append(float(np.mean(values)))
-    return {
-        k: {"mean": float(np.mean(v)), "std": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0, "n": len(v)}
-        for k, v in sorted(by_k.items())
-    }
+    summary: dict[int, dict[str, Any]] = {}
+    for k, v in sorted(by_k.items()):
+        summary[k] = {"mean": float(np.mean(v)), "std": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0, "n": len(v)}
+        if k == all_key:
+            summary[k].update({"all": True, "sizes": sorted(set(largest.values()))})
+    return summary
 
 
 def learning_curve_markdown(results: dict[str, Result], metric: str = "macro_f1") -> str:
@@ -371,7 +381,8 @@ def learning_curve_markdown(results: dict[str, Result], metric: str = "macro_f1"
         previous = None
         for k, agg in learning_curve_summary(rows, metric).items():
             gain = f"{agg['mean'] - previous:+.3f}" if previous is not None else "–"
-            lines.append(f"| {name} | {k} | {agg['mean']:.3f} ± {agg['std']:.3f} | {gain} | {agg['n']} |")
+            size = f"all ({'–'.join(map(str, agg['sizes']))})" if agg.get("all") else str(k)
+            lines.append(f"| {name} | {size} | {agg['mean']:.3f} ± {agg['std']:.3f} | {gain} | {agg['n']} |")
             previous = agg["mean"]
     if missing:
         lines += [
