@@ -91,6 +91,10 @@ def write_tiny_annotations(root: Path) -> Path:
         (root / f"{policy}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     (root / "agreement" / "first-pass.tsv").write_text("\n".join(first) + "\n", encoding="utf-8")
     (root / "agreement" / "second-pass-a.tsv").write_text("\n".join(second) + "\n", encoding="utf-8")
+    blind = root / "agreement-2" / "blind"  # the new policies' blind pass: same sheets, second folder
+    blind.mkdir(parents=True)
+    for sheet in ("first-pass.tsv", "second-pass-a.tsv"):
+        (blind / sheet).write_text((root / "agreement" / sheet).read_text(encoding="utf-8"), encoding="utf-8")
     return root
 
 
@@ -188,7 +192,7 @@ def test_annotation_figures_are_titled_and_labelled(tmp_path):
     flagged = report.flagged_markdown(gold, n=3)
     assert flagged.count("\n| ") == 3 and "hard: made-up note" in flagged
     # per-label names readable: full label names on the policy heatmap
-    ticks = [t.get_text() for t in report.policy_labels_figure(st).axes[0].get_yticklabels()]
+    ticks = [t.get_text() for t in report.policy_labels_figure(st).axes[0].get_xticklabels()]
     assert "Data Retention (DR)" in ticks
 
 
