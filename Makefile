@@ -44,6 +44,9 @@ benchmark-report: install
 screenshot: install
 	HF_HUB_OFFLINE=1 $(BIN)/python docs/make_screenshot.py --model models/transformer
 
+benchmark-train: install
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_train.py --model ensemble --model tfidf
+
 benchmark-scaling: install-ray
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_scaling.py
 
@@ -53,4 +56,4 @@ readme: install
 lint: install
 	$(BIN)/ruff check .
 
-.PHONY: install install-ray demo test lint readme benchmark bench-split benchmark-report screenshot benchmark-scaling
+.PHONY: install install-ray demo test lint readme benchmark bench-split benchmark-report screenshot benchmark-scaling benchmark-train

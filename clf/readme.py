@@ -68,7 +68,13 @@ def sections(root: Path = ROOT) -> dict[str, str]:
     curves = load_results(root / "reports") if (root / "reports").is_dir() else {}
     if any(r.metrics.get("learning_curve") for r in curves.values()):
         found["curve"] = learning_curve_markdown(curves)
-    for name, file in (("benchmark", "results.md"), ("split", "split.md"), ("report-benchmark", "report_results.md")):
+    benchmarks = {
+        "benchmark": "results.md",
+        "split": "split.md",
+        "report-benchmark": "report_results.md",
+        "train-benchmark": "train.md",
+    }
+    for name, file in benchmarks.items():
         bench = root / "benchmarks" / file
         if bench.exists():
             found[name] = bench.read_text(encoding="utf-8").strip()
