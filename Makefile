@@ -20,12 +20,10 @@ install: $(VENV)/.installed
 install-ray: $(VENV)/.ray-installed
 
 demo: install
-	HF_HUB_OFFLINE=1 $(BIN)/clf train --model tfidf --out models/tfidf
-	HF_HUB_OFFLINE=1 $(BIN)/clf train --model transformer --out models/transformer
-	$(BIN)/clf predict $(EXAMPLE) --model models/tfidf --summary
-	$(BIN)/clf predict $(EXAMPLE) --model models/transformer --summary
-	$(BIN)/clf diff $(EXAMPLE) examples/northwind-notes-v2.md --model models/transformer
-	$(BIN)/clf report $(EXAMPLE) --model models/transformer --out reports/northwind-notes.html
+	HF_HUB_OFFLINE=1 $(BIN)/clf train --model ensemble --out models/ensemble
+	$(BIN)/clf predict $(EXAMPLE) --model models/ensemble --summary
+	$(BIN)/clf diff $(EXAMPLE) examples/northwind-notes-v2.md --model models/ensemble
+	$(BIN)/clf report $(EXAMPLE) --model models/ensemble --out reports/northwind-notes.html
 	@echo "report: $(CURDIR)/reports/northwind-notes.html (open it in a browser; it works offline)"
 
 test: install-ray
@@ -47,6 +45,9 @@ screenshot: install
 benchmark-train: install
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_train.py --model ensemble --model tfidf
 
+benchmark-int8: install
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_int8.py --model models/ensemble
+
 benchmark-scaling: install-ray
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_scaling.py
 
@@ -56,4 +57,4 @@ readme: install
 lint: install
 	$(BIN)/ruff check .
 
-.PHONY: install install-ray demo test lint readme benchmark bench-split benchmark-report screenshot benchmark-scaling benchmark-train
+.PHONY: install install-ray demo test lint readme benchmark bench-split benchmark-report screenshot benchmark-scaling benchmark-train benchmark-int8

@@ -73,6 +73,7 @@ def sections(root: Path = ROOT) -> dict[str, str]:
         "split": "split.md",
         "report-benchmark": "report_results.md",
         "train-benchmark": "train.md",
+        "int8": "int8.md",
     }
     for name, file in benchmarks.items():
         bench = root / "benchmarks" / file
