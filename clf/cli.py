@@ -174,6 +174,9 @@ def learning_curve(
         str | None, typer.Option(help="Only these outer folds (comma-separated), e.g. fold-1,fold-3.")
     ] = None,
     subsets: Annotated[int, typer.Option(min=1, help="Random training subsets per size and fold.")] = 2,
+    sizes: Annotated[
+        str, typer.Option(help="Numbers of training policies, comma-separated; 'all' = every other policy.")
+    ] = "1,2,4,8,16,all",
 ) -> None:
     """Macro-F1 on held-out folds when training on 1, 2, 4, 8, 16 and all the other policies (nested as evaluate)."""
     from clf import evaluate as ev
@@ -185,8 +188,15 @@ def learning_curve(
     check_output_file(out, dataset.files)
     cfg = _config(model or (None if config else "tfidf"), config, overrides)
     names = [f.strip() for f in folds.split(",")] if folds else None
+    wanted = [s.strip() for s in sizes.split(",") if s.strip()]
+    if not wanted or not all(s == "all" or (s.isdigit() and int(s) > 0) for s in wanted):
+        raise ClfError(f"--sizes takes positive integers and 'all', comma-separated, e.g. 1,2,4,all; not {sizes!r}")
+    numbers = tuple(sorted({int(s) for s in wanted if s != "all"}))
     with console.progress_bar("learning curve") as progress:
-        rows = ev.learning_curve(cfg, dataset, subsets, progress=progress, split=split, folds=names)
+        every = "all" in wanted
+        rows = ev.learning_curve(
+            cfg, dataset, subsets, progress=progress, split=split, sizes=numbers, folds=names, include_all=every
+        )
     write_text_atomic(
         out, json.dumps({"model": cfg.model, "config": cfg.model_dump(), "learning_curve": rows}, indent=1)
     )

@@ -255,6 +255,7 @@ def learning_curve(
     split: str = "auto",
     sizes: tuple[int, ...] = CURVE_SIZES,
     folds: list[str] | None = None,
+    include_all: bool = True,
 ) -> list[dict[str, Any]]:
     """Macro-F1 on each held-out fold when training on 1, 2, 4, 8, 16 and all of the other policies.
 
@@ -272,7 +273,7 @@ def learning_curve(
             continue
         others = sorted({data.groups[i] for i in train_idx})
         test = data.subset(test_idx)
-        for k in [n for n in sizes if n < len(others)] + [len(others)]:
+        for k in [n for n in sizes if n < len(others)] + ([len(others)] if include_all else []):
             draws = (
                 [others]
                 if k == len(others)

@@ -185,3 +185,17 @@ def test_parallel_folds_give_the_same_evaluation_as_one_process(tiny_data, tiny_
     assert strip(two.metrics["runs"]) == strip(one.metrics["runs"])
     assert two.metrics["summary"] == one.metrics["summary"]
     assert two.predictions == one.predictions
+
+
+def test_learning_curve_sizes_without_all(tmp_path, tiny_data):
+    """--sizes picks the points; without 'all' no training uses every other policy."""
+    sets = [arg for o in TINY_OVERRIDES for arg in ("--set", o)]
+    out = tmp_path / "curve.json"
+    args = ["learning-curve", "-d", str(tiny_data), "--split", "lopo", "--subsets", "1", "--sizes", "1", "-o", str(out)]
+    result = runner.invoke(app, args + sets)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(out.read_text())["learning_curve"]
+    assert rows and {r["n_train_policies"] for r in rows} == {1}
+    bad = runner.invoke(app, [*args[:-4], "--sizes", "two", "-o", str(tmp_path / "x.json"), *sets])
+    assert bad.exit_code == 2 and "--sizes takes positive integers and 'all'" in bad.output
+    assert not (tmp_path / "x.json").exists()
