@@ -77,14 +77,20 @@ def out_of_fold_scores(
         held_out = set(test_idx.tolist())
         mine = np.array([j for j, p in enumerate(reading.paragraphs) if p.units[0] in held_out], dtype=np.int64)
         my_pieces = np.flatnonzero(np.isin(reading.owners, mine))
-        for name, scorer in {"": model, **model.parts()}.items():
+        inputs = {
+            "units": (test_idx, held.texts, held.contexts),
+            "whole": (mine, [reading.paragraphs[j].text for j in mine], None),
+            "pieces": (my_pieces, [reading.pieces[i] for i in my_pieces], [reading.contexts[i] for i in my_pieces]),
+        }
+        parts = model.parts()
+        for name in [*parts, ""]:  # the parts first: an ensemble's scores are then mixed, not computed again
             oof = out.setdefault(name, OutOfFold(*(np.zeros(s) for s in shape)))
-            oof.units[test_idx] = scorer.predict_proba(held.texts, held.contexts)
-            if len(mine):
-                oof.whole[mine] = scorer.predict_proba([reading.paragraphs[j].text for j in mine])
-                oof.pieces[my_pieces] = scorer.predict_proba(
-                    [reading.pieces[i] for i in my_pieces], [reading.contexts[i] for i in my_pieces]
-                )
+            for field, (rows, texts, contexts) in inputs.items():
+                if not len(rows):
+                    continue
+                mixed = model.combine([getattr(out[p], field)[rows] for p in parts]) if not name and parts else None
+                scores = parts[name].predict_proba(texts, contexts) if name else mixed
+                getattr(oof, field)[rows] = scores if scores is not None else model.predict_proba(texts, contexts)
     return out
 
 

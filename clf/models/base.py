@@ -91,6 +91,11 @@ class Classifier(ABC):
         """Fitted sub-models worth scoring on their own (an ensemble's members); none by default."""
         return {}
 
+    def combine(self, part_scores: list[np.ndarray]) -> np.ndarray | None:
+        """This model's probabilities from its parts' (in `parts()` order), when they are a fixed function
+        of them, so a caller that has scored the parts need not score them again; None otherwise."""
+        return None
+
     @abstractmethod
     def save_weights(self, folder: Path) -> None:
         """Write fitted state with formats that cannot run code on load (JSON, safetensors, ONNX)."""

@@ -86,7 +86,10 @@ class EnsembleModel(Classifier):
         return self
 
     def predict_proba(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> np.ndarray:
-        return sum(w * m.predict_proba(texts, contexts) for w, m in zip(self._weights(), self.models_, strict=True))
+        return self.combine([m.predict_proba(texts, contexts) for m in self.models_])
+
+    def combine(self, part_scores: list[np.ndarray]) -> np.ndarray:
+        return sum(w * s for w, s in zip(self._weights(), part_scores, strict=True))
 
     def save_weights(self, folder: Path) -> None:
         for i, model in enumerate(self.models_):
