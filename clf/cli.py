@@ -81,13 +81,17 @@ def train(
     data: DataPath = Path("annotations"),
     seed: Annotated[int | None, typer.Option(help="Random seed (overrides the config).")] = None,
     overrides: Overrides = None,
+    policies: Annotated[
+        str | None, typer.Option(help="Train on these policies only (comma-separated), e.g. the demo's.")
+    ] = None,
 ) -> None:
     """Train a model from a config and write a model folder."""
     from clf.train import train as run
 
     cfg = _config(model or (None if config else "tfidf"), config, overrides, seed)
+    chosen = [p.strip() for p in policies.split(",") if p.strip()] if policies else None
     with console.progress_bar(f"training {cfg.model}") as progress:
-        result = run(cfg, data, out, progress)
+        result = run(cfg, data, out, progress, chosen)
     inner = result.info["inner_cv"]
     console.err.print(
         f"trained [bold]{cfg.model}[/] on {result.units} units in {result.seconds:.1f} s → {result.out}  "

@@ -212,11 +212,19 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def train(config: Config, data_path: str | Path, out: str | Path, progress: Progress | None = None) -> TrainResult:
-    """Train from a validated config and write the model folder atomically."""
+def train(
+    config: Config,
+    data_path: str | Path,
+    out: str | Path,
+    progress: Progress | None = None,
+    policies: list[str] | None = None,
+) -> TrainResult:
+    """Train from a validated config and write the model folder atomically (on some `policies` only, if given)."""
     started = time.perf_counter()
     check_replaceable_folder(out, data_files(data_path), MARKER_FILES)
     data = load_dataset(data_path)
+    if policies:
+        data = data.only(policies)
     if len(data) < 2:
         raise DataError("1 record: thresholds are tuned on held-out records, so training needs at least 2", data_path)
     predictor = fit_predictor(config, data, progress)

@@ -199,3 +199,16 @@ def test_learning_curve_sizes_without_all(tmp_path, tiny_data):
     bad = runner.invoke(app, [*args[:-4], "--sizes", "two", "-o", str(tmp_path / "x.json"), *sets])
     assert bad.exit_code == 2 and "--sizes takes positive integers and 'all'" in bad.output
     assert not (tmp_path / "x.json").exists()
+
+
+def test_train_on_some_policies(tmp_path, tiny_data):
+    sets = [arg for o in TINY_OVERRIDES for arg in ("--set", o)]
+    args = ["train", "-d", str(tiny_data), "-o", str(tmp_path / "m"), *sets]
+    result = runner.invoke(app, [*args, "--policies", "alpha, beta"])
+    assert result.exit_code == 0, result.output
+    info = json.loads((tmp_path / "m" / "training.json").read_text())
+    assert info["data"]["policies"] == ["alpha", "beta"]
+    assert info["data"]["units"] == sum(len(load_dataset(tiny_data).only([p])) for p in ("alpha", "beta"))
+    bad = runner.invoke(app, [*args[:3], "-o", str(tmp_path / "n"), *sets, "--policies", "alpha,nosuch"])
+    assert bad.exit_code == 2 and "no records for policies ['nosuch']" in bad.output
+    assert not (tmp_path / "n").exists()
