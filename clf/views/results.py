@@ -98,6 +98,24 @@ def summary_markdown(results: dict[str, Result]) -> str:
     return "\n".join(lines)
 
 
+def paragraph_markdown(results: dict[str, Result]) -> str:
+    """The paragraph-level score side by side: overall, then F1 per label (mean ± std over seeds)."""
+    found = {n: r.metrics["paragraphs"] for n, r in results.items() if r.metrics.get("paragraphs")}
+    if not found:
+        return "_no paragraph-level scores in these results (clf evaluate writes them for gold with sections)_"
+    names = list(found)
+    lines = ["| | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for metric in ("micro_f1", "macro_f1"):
+        cells = [f"{found[n]['summary'][metric]['mean']:.3f} ± {found[n]['summary'][metric]['std']:.3f}" for n in names]
+        lines.append(f"| **paragraph {METRIC_NAMES[metric]}** | " + " | ".join(cells) + " |")
+    lines.append("| paragraphs | " + " | ".join(str(found[n]["units"]) for n in names) + " |")
+    for label in LABELS:
+        row = [found[n]["per_label"][label] for n in names]
+        cells = [f"{r['f1']['mean']:.3f} (n={r['support']})" for r in row]
+        lines.append(f"| {_long(label)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def summary_figure(results: dict[str, Result]) -> Figure:
     """Micro/macro/samples F1 per model: bar = mean over seeds, error bar = std, dots = single seeds."""
     names = list(results)
