@@ -138,7 +138,9 @@ def _run_tasks(tasks: list[tuple[Any, ...]], jobs: int, progress: Progress | Non
             future.result()  # a failed fit stops the evaluation here, with its own error
             done += 1
             if progress:
-                progress({"stage": f"{len(tasks)} fits in {jobs} processes", "step": done, "total": len(tasks)})
+                # a new stage per finished fit, so a log (not a terminal) also shows the progress
+                stage = f"{len(tasks)} fits in {jobs} processes, {done} done"
+                progress({"stage": stage, "step": done, "total": len(tasks)})
         return [future.result() for future in futures]
 
 
