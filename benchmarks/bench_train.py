@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,7 +38,7 @@ def machine() -> dict[str, object]:
     }
 
 
-def train_once(model: str, data: Path) -> dict[str, object]:
+def train_once(model: str, data: Path, keep: Path | None = None) -> dict[str, object]:
     clf = Path(sys.executable).with_name("clf")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / model
@@ -50,6 +51,10 @@ def train_once(model: str, data: Path) -> dict[str, object]:
         )
         wall = time.perf_counter() - started
         info = json.loads((out / "training.json").read_text(encoding="utf-8"))
+        if keep is not None:  # e.g. models/ (the trained folder is moved there as models/NAME)
+            keep.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(keep / model, ignore_errors=True)
+            shutil.move(str(out), str(keep / model))
     return {
         "model": model,
         "wall_seconds": round(wall, 1),
@@ -85,8 +90,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", action="append", help="config name (repeatable); default: ensemble")
     parser.add_argument("--data", type=Path, default=ROOT / "annotations")
+    parser.add_argument("--keep", type=Path, help="keep the trained folders here as NAME/ (replacing them)")
     args = parser.parse_args()
-    runs = [train_once(model, args.data) for model in args.model or ["ensemble"]]
+    runs = [train_once(model, args.data, args.keep) for model in args.model or ["ensemble"]]
     result = {"machine": machine(), "date": time.strftime("%Y-%m-%d"), "runs": runs}
     (ROOT / "benchmarks" / "train.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     (ROOT / "benchmarks" / "train.md").write_text(markdown(result) + "\n", encoding="utf-8")
