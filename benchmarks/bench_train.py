@@ -7,7 +7,7 @@ Each config is trained in a fresh process, as a user runs it, into a temporary f
 stage timings (inner out-of-fold fits for thresholds, final fit) come from its training info. The goal
 is ≤ 10 minutes wall on 2 cores for the default model. Other sessions may share the CPU, so the load
 average before and after, the CPU model and its AVX-512/AMX flags are recorded: re-run when the load was
-above ~1. Writes benchmarks/train.json and benchmarks/train.md.
+above ~1. Writes benchmarks/train.json and benchmarks/train.md (rows of configs not trained in this run are kept).
 """
 
 from __future__ import annotations
@@ -93,6 +93,10 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep the trained folders here as NAME/ (replacing them)")
     args = parser.parse_args()
     runs = [train_once(model, args.data, args.keep) for model in args.model or ["ensemble"]]
+    previous = ROOT / "benchmarks" / "train.json"
+    if previous.exists():  # keep the other configs' rows (each row says its own load)
+        done = {run["model"] for run in runs}
+        runs += [run for run in json.loads(previous.read_text())["runs"] if run["model"] not in done]
     result = {"machine": machine(), "date": time.strftime("%Y-%m-%d"), "runs": runs}
     (ROOT / "benchmarks" / "train.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     (ROOT / "benchmarks" / "train.md").write_text(markdown(result) + "\n", encoding="utf-8")
