@@ -51,6 +51,9 @@ benchmark-train: install
 benchmark-int8: install
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_int8.py --model models/ensemble
 
+benchmark-policies: install
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_policies.py --model models/ensemble --model models/tfidf
+
 benchmark-scaling: install-ray
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_scaling.py
 
@@ -71,4 +74,4 @@ readme: install
 lint: install
 	$(BIN)/ruff check .
 
-.PHONY: install install-ray demo test lint readme evaluate benchmark bench-split benchmark-report screenshot benchmark-scaling benchmark-train benchmark-int8
+.PHONY: install install-ray demo test lint readme evaluate benchmark bench-split benchmark-report screenshot benchmark-scaling benchmark-train benchmark-int8 benchmark-policies

@@ -74,6 +74,7 @@ def sections(root: Path = ROOT) -> dict[str, str]:
         "report-benchmark": "report_results.md",
         "train-benchmark": "train.md",
         "int8": "int8.md",
+        "policies-benchmark": "policies.md",
     }
     for name, file in benchmarks.items():
         bench = root / "benchmarks" / file
