@@ -293,6 +293,7 @@ def learning_curve(
                     {
                         "held_out": held_out,
                         "n_train_policies": k,
+                        "all": k == len(others),
                         "train": sorted(str(x) for x in subset),
                         "train_units": len(idx),
                         "macro_f1": m["macro_f1"],

@@ -308,6 +308,9 @@ def test_a_curves_all_point_is_one_point_when_folds_differ_in_size():
     assert list(summary) == [1, 28]
     assert summary[28]["all"] and summary[28]["sizes"] == [28, 29] and summary[28]["n"] == 2
     assert abs(summary[28]["mean"] - 0.6) < 1e-9 and abs(summary[1]["mean"] - 0.3) < 1e-9
+    # a curve run without 'all' (clf learning-curve --sizes 1,8): its largest size is not called "all"
+    partial = [{"held_out": "f1", "n_train_policies": k, "all": False, "macro_f1": 0.5} for k in (1, 8)]
+    assert not any(v.get("all") for v in report.learning_curve_summary(partial).values())
 
 
 def test_error_tags():

@@ -366,16 +366,20 @@ def calibration_markdown(results: dict[str, Result], bins: int = 10, seed: int |
 def learning_curve_summary(rows: list[dict[str, Any]], metric: str = "macro_f1") -> dict[int, dict[str, Any]]:
     """Per number of training policies: mean ± std over held-out folds of that fold's mean over subsets.
 
-    Each fold's largest size ("all the other policies": 28 or 29 when folds differ in size) is one point,
-    keyed by the smallest of those sizes and marked `all` with its `sizes`."""
+    Each fold's "all the other policies" (28 or 29 when folds differ in size) is one point, keyed by the
+    smallest of those sizes and marked `all` with its `sizes`. Rows say `all` themselves (older curve files:
+    a fold's largest size)."""
     largest = defaultdict(int)
     for row in rows:
         largest[row["held_out"]] = max(largest[row["held_out"]], row["n_train_policies"])
+    if any("all" in row for row in rows):  # rows say whether they used every other policy
+        largest = defaultdict(int, {r["held_out"]: r["n_train_policies"] for r in rows if r.get("all")})
     all_key = min(largest.values(), default=0)
     per_fold: dict[tuple[int, str], list[float]] = defaultdict(list)
     for row in rows:
         k = row["n_train_policies"]
-        per_fold[(all_key if k == largest[row["held_out"]] else k, row["held_out"])].append(row[metric])
+        is_all = row.get("all", k == largest[row["held_out"]])
+        per_fold[(all_key if is_all else k, row["held_out"])].append(row[metric])
     by_k: dict[int, list[float]] = defaultdict(list)
     for (k, _), values in sorted(per_fold.items()):
         by_k[k].append(float(np.mean(values)))
