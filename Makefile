@@ -47,6 +47,7 @@ screenshot: install
 
 benchmark-train: install
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_train.py --model ensemble --model tfidf
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_train.py --model ensemble --policies $(DEMO_POLICIES)
 
 benchmark-int8: install
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/bench_int8.py --model models/ensemble
