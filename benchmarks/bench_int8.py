@@ -37,9 +37,9 @@ def on_torch(folder: Path) -> Predictor:
     """The folder's predictor with every transformer (the model itself, or an ensemble's member) on fp32 torch."""
     from clf.models import registry
 
-    if Predictor.load(folder).model.name == "transformer":
-        return Predictor.load(folder, "torch")
     predictor = Predictor.load(folder)
+    if predictor.model.name == "transformer":
+        return Predictor.load(folder, "torch")
     members = getattr(predictor.model, "models_", [])
     for i, member in enumerate(members):
         if member.name == "transformer":

@@ -60,6 +60,11 @@ Overrides = Annotated[list[str] | None, typer.Option("--set", help="Override a c
 DataPath = Annotated[Path, typer.Option("--data", "-d", help="A JSONL file or a folder of *.jsonl (top level).")]
 
 
+def _listed(text: str | None) -> list[str]:
+    """A comma-separated option ("a, b,c") as its non-empty items."""
+    return [item.strip() for item in (text or "").split(",") if item.strip()]
+
+
 def _config(model: str | None, config: Path | None, overrides: list[str] | None, seed: int | None = None):
     from clf.config import load_config
 
@@ -89,7 +94,7 @@ def train(
     from clf.train import train as run
 
     cfg = _config(model or (None if config else "tfidf"), config, overrides, seed)
-    chosen = [p.strip() for p in policies.split(",") if p.strip()] if policies else None
+    chosen = _listed(policies) or None
     with console.progress_bar(f"training {cfg.model}") as progress:
         result = run(cfg, data, out, progress, chosen)
     inner = result.info["inner_cv"]
@@ -134,7 +139,7 @@ def evaluate(
 
     dataset = load_dataset(data)
     if policies:
-        dataset = dataset.only([p.strip() for p in policies.split(",") if p.strip()])
+        dataset = dataset.only(_listed(policies))
     if out is not None:
         check_output_folder(out, dataset.files, ev.REPORT_FILES)
     if model_dir is not None:
@@ -192,7 +197,7 @@ def learning_curve(
     check_output_file(out, dataset.files)
     cfg = _config(model or (None if config else "tfidf"), config, overrides)
     names = [f.strip() for f in folds.split(",")] if folds else None
-    wanted = [s.strip() for s in sizes.split(",") if s.strip()]
+    wanted = _listed(sizes)
     if not wanted or not all(s == "all" or (s.isdigit() and int(s) > 0) for s in wanted):
         raise ClfError(f"--sizes takes positive integers and 'all', comma-separated, e.g. 1,2,4,all; not {sizes!r}")
     numbers = tuple(sorted({int(s) for s in wanted if s != "all"}))

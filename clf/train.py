@@ -88,9 +88,13 @@ def out_of_fold_scores(
             for field, (rows, texts, contexts) in inputs.items():
                 if not len(rows):
                     continue
-                mixed = model.combine([getattr(out[p], field)[rows] for p in parts]) if not name and parts else None
-                scores = parts[name].predict_proba(texts, contexts) if name else mixed
-                getattr(oof, field)[rows] = scores if scores is not None else model.predict_proba(texts, contexts)
+                if name:
+                    scores = parts[name].predict_proba(texts, contexts)
+                else:
+                    scores = model.combine([getattr(out[p], field)[rows] for p in parts]) if parts else None
+                    if scores is None:
+                        scores = model.predict_proba(texts, contexts)
+                getattr(oof, field)[rows] = scores
     return out
 
 
